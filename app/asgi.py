@@ -1,0 +1,130 @@
+"""The Litestar application: ``create_app()`` wires settings, database, auth, errors, OpenAPI and routes."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+
+from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
+from litestar import Litestar, Router
+from litestar.config.cors import CORSConfig
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme, Tag
+from redis.asyncio import Redis
+
+from app import __version__
+from app.config import Settings, SettingsError, get_settings
+from app.core.auth.middleware import Authenticator, BearerAuthMiddleware, TenantDirectory
+from app.core.auth.tokens import TokenVerifier, key_source_for
+from app.core.db import alchemy_config
+from app.core.errors import problem_exception_handlers
+from app.core.health import HealthController
+from app.core.logging import RequestLogMiddleware, configure_logging
+from app.tenants.controllers import TenantController
+
+__all__ = ["create_app"]
+
+BEARER_SCHEME = "bearer"
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Build the app. Without ``settings`` they are read from the environment (a bad one exits with one line)."""
+    settings = settings or load_settings_or_exit()
+    configure_logging(settings.log)
+    db = alchemy_config(settings.database)
+
+    @asynccontextmanager
+    async def backing_services(app: Litestar) -> AsyncGenerator[None, None]:
+        redis = Redis.from_url(settings.redis.url, socket_connect_timeout=2, socket_timeout=5)
+        key_source = key_source_for(settings.auth)
+        app.state.redis = redis
+        app.state.authenticator = Authenticator(
+            verifier=TokenVerifier(
+                keys=key_source,
+                issuer=settings.auth.issuer,
+                audience=settings.auth.audience,
+                leeway_seconds=settings.auth.leeway_seconds,
+                accept_dev_keys=settings.auth.accept_dev_keys,
+            ),
+            tenants=TenantDirectory(db.create_session_maker()),  # type: ignore[arg-type]
+            tenant_claim=settings.auth.tenant_claim,
+        )
+        try:
+            yield
+        finally:
+            await key_source.aclose()
+            await redis.aclose()
+
+    authenticated = Router(
+        path="/",
+        route_handlers=[TenantController],
+        security=[{BEARER_SCHEME: []}],
+    )
+    app = Litestar(
+        route_handlers=[HealthController, authenticated],
+        plugins=[SQLAlchemyPlugin(config=db)],
+        lifespan=[backing_services],
+        middleware=[DefineMiddleware(BearerAuthMiddleware, exclude=["^/schema"])],
+        exception_handlers=problem_exception_handlers(),
+        cors_config=_cors(settings),
+        openapi_config=_openapi(),
+        debug=False,
+        logging_config=None,
+    )
+    app.state.settings = settings
+    # Outermost: request id and the request log line cover routing errors (404/405) too.
+    app.asgi_handler = RequestLogMiddleware(app.asgi_handler)
+    return app
+
+
+def load_settings_or_exit() -> Settings:
+    try:
+        return get_settings()
+    except SettingsError as error:
+        print(f"rollcall: invalid setting {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _cors(settings: Settings) -> CORSConfig | None:
+    if not settings.server.cors_origins:
+        return None
+    return CORSConfig(
+        allow_origins=list(settings.server.cors_origins),
+        allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+        expose_headers=["X-Request-ID", "Retry-After"],
+        allow_credentials=False,
+        max_age=600,
+    )
+
+
+def _openapi() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="rollcall API",
+        version=__version__,
+        description=(
+            "Operations backend for youth sports clubs and union hiring halls. "
+            "Click **Authorize** (Swagger) or set the bearer token (Scalar) with an access token; "
+            "in dev, `rollcall dev-token --tenant demo-club --role admin` prints one. "
+            "Errors are RFC 9457 `application/problem+json`."
+        ),
+        path="/schema",
+        render_plugins=[ScalarRenderPlugin(path="/"), SwaggerRenderPlugin(path="/swagger")],
+        components=Components(
+            security_schemes={
+                BEARER_SCHEME: SecurityScheme(
+                    type="http",
+                    scheme="bearer",
+                    bearer_format="JWT",
+                    description="An OIDC access token (Keycloak in production, `rollcall dev-token` in dev).",
+                )
+            }
+        ),
+        tags=[
+            Tag(name="health", description="Probes for orchestrators and load balancers"),
+            Tag(name="tenants", description="The caller's organisation"),
+        ],
+        use_handler_docstrings=True,
+    )

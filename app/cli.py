@@ -1,0 +1,250 @@
+"""The ``rollcall`` command: run the API and workers, migrate, mint dev tokens, manage tenants."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import TypeVar
+
+import click
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import DatabaseSettings, Settings, SettingsError
+from app.config import RedisSettings as AppRedisSettings
+
+T = TypeVar("T")
+
+__all__ = ["main"]
+
+
+def _settings() -> Settings:
+    return _read(Settings.from_env)
+
+
+def _database() -> DatabaseSettings:
+    return _read(DatabaseSettings.from_env)
+
+
+def _read(reader: Callable[[], T]) -> T:
+    try:
+        return reader()
+    except SettingsError as error:
+        raise click.ClickException(f"invalid setting {error}") from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """rollcall: operations backend for youth sports clubs and union hiring halls."""
+
+
+@main.command()
+@click.option("--host", default="0.0.0.0", show_default=True, help="Interface to listen on.")
+@click.option("--port", type=int, default=None, help="Port (default: $PORT, else 8000).")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes.")
+def serve(host: str, port: int | None, workers: int) -> None:
+    """Run the API with production settings (what the container's `api` command runs)."""
+    import uvicorn
+
+    settings = _settings()
+    uvicorn.run(
+        "app.asgi:create_app",
+        factory=True,
+        host=host,
+        port=port or settings.server.port,
+        workers=workers,
+        access_log=False,
+        proxy_headers=False,
+        server_header=False,
+        log_config=None,
+        timeout_graceful_shutdown=20,
+    )
+
+
+@main.command()
+def worker() -> None:
+    """Run one arq worker (same as `arq workers.WorkerSettings`)."""
+    _settings()
+    from arq.worker import run_worker
+
+    from workers import WorkerSettings
+
+    run_worker(WorkerSettings)
+
+
+@main.command("dev")
+@click.option("--port", type=int, default=None, help="API port (default: $PORT, else 8000).")
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None, help="Default: $DATA_DIR or .rollcall")
+def dev_command(port: int | None, data_dir: Path | None) -> None:
+    """Run everything locally: embedded PostgreSQL/Redis unless DATABASE_URL/REDIS_URL are set."""
+    from app.devserver import run_dev
+
+    resolved_port = port or int(os.environ.get("PORT") or 8000)
+    sys.exit(run_dev(port=resolved_port, data_dir=data_dir or Path(os.environ.get("DATA_DIR") or ".rollcall")))
+
+
+@main.command("dev-token")
+@click.option("--tenant", required=True, help="Tenant slug, e.g. demo-club.")
+@click.option("--role", "roles", multiple=True, help="Realm role; repeat for several (admin, dispatcher).")
+@click.option("--sub", default="dev-user", show_default=True, help="Subject (user id).")
+@click.option("--email", default="dev@rollcall.localhost", show_default=True, help="Email claim; '' for none.")
+@click.option("--ttl", type=click.IntRange(1, 30 * 86400), default=8 * 3600, show_default=True, help="Seconds.")
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None, help="Default: $DATA_DIR or .rollcall")
+def dev_token(tenant: str, roles: tuple[str, ...], sub: str, email: str, ttl: int, data_dir: Path | None) -> None:
+    """Print a token the dev server accepts (last line of output)."""
+    from app.core.auth.devkeys import ensure_dev_key
+
+    directory = data_dir or Path(os.environ.get("DATA_DIR") or ".rollcall")
+    key = ensure_dev_key(directory)
+    token = key.mint(
+        tenant=tenant,
+        roles=list(roles),
+        sub=sub,
+        email=email or None,
+        ttl_seconds=ttl,
+        tenant_claim=os.environ.get("AUTH_TENANT_CLAIM") or "tenant",
+    )
+    click.echo(
+        f"# tenant={tenant} roles={','.join(roles) or '-'} sub={sub} expires in {ttl}s; "
+        "send as 'Authorization: Bearer <token>'",
+        err=True,
+    )
+    click.echo(token)
+
+
+@main.group()
+def db() -> None:
+    """Schema migrations (Alembic); the schema is created only by these."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@click.option("--sql", is_flag=True, help="Print the SQL instead of running it.")
+def db_upgrade(revision: str, sql: bool) -> None:
+    """Apply migrations up to REVISION."""
+    from app.core.db import alembic_commands
+
+    alembic_commands(_database()).upgrade(revision=revision, sql=sql)
+
+
+@db.command("downgrade")
+@click.option("--revision", default="-1", show_default=True, help="Target revision; 'base' removes everything.")
+@click.option("--sql", is_flag=True, help="Print the SQL instead of running it.")
+def db_downgrade(revision: str, sql: bool) -> None:
+    """Undo migrations down to REVISION."""
+    from app.core.db import alembic_commands
+
+    alembic_commands(_database()).downgrade(revision=revision, sql=sql)
+
+
+@db.command("current")
+def db_current() -> None:
+    """Show the database's revision."""
+    from app.core.db import alembic_commands
+
+    alembic_commands(_database()).current(verbose=True)
+
+
+@db.command("history")
+def db_history() -> None:
+    """List the migrations."""
+    from app.core.db import alembic_commands
+
+    alembic_commands(_database()).history(verbose=False)
+
+
+@db.command("check")
+def db_check() -> None:
+    """Fail when the models differ from the migrated schema (a migration is missing)."""
+    from app.core.db import alembic_commands
+
+    alembic_commands(_database()).check()
+
+
+@main.group()
+def tenants() -> None:
+    """Create and list tenants."""
+
+
+@tenants.command("create")
+@click.option("--slug", required=True, help="Lower-case letters, digits, dashes (the token's tenant claim).")
+@click.option("--name", required=True)
+@click.option("--kind", type=click.Choice(["club", "hall"]), required=True)
+def tenants_create(slug: str, name: str, kind: str) -> None:
+    """Create a tenant (nothing changes if the slug exists)."""
+    from app.tenants.models import TenantKind
+    from app.tenants.services import TenantService
+
+    async def create() -> None:
+        async with _session() as session:
+            await TenantService(session=session).ensure_tenants(((slug, name, TenantKind(kind)),))
+
+    asyncio.run(create())
+    click.echo(f"tenant {slug} ready")
+
+
+@tenants.command("list")
+def tenants_list() -> None:
+    """List every tenant."""
+    from app.tenants.services import TenantService
+
+    async def listing() -> None:
+        async with _session() as session:
+            for tenant in await TenantService(session=session).list(order_by=("slug", False)):
+                click.echo(f"{tenant.slug}\t{tenant.kind.value}\t{tenant.name}\t{tenant.id}")
+
+    asyncio.run(listing())
+
+
+@main.command("demo-data")
+def demo_data() -> None:
+    """Load the demo tenants (demo-club, demo-hall); safe to run again."""
+    from app.tenants.services import TenantService
+
+    async def load() -> None:
+        async with _session() as session:
+            await TenantService(session=session).ensure_demo_tenants()
+
+    asyncio.run(load())
+    click.echo("demo data ready")
+
+
+@asynccontextmanager
+async def _session() -> AsyncIterator[AsyncSession]:
+    """A session on a throw-away engine, for one CLI command."""
+    from app.core.db import alchemy_config
+
+    config = alchemy_config(replace(_database(), pool_size=0))
+    try:
+        async with config.get_session() as session:
+            yield session
+    finally:
+        await config.get_engine().dispose()
+
+
+@main.command("worker-ping")
+@click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds to wait for an answer.")
+def worker_ping(timeout: float) -> None:
+    """Enqueue a ping job and wait for a worker to answer it (is any worker consuming?)."""
+    from arq import create_pool
+    from arq.connections import RedisSettings
+
+    async def round_trip() -> str:
+        pool = await create_pool(RedisSettings.from_dsn(_read(AppRedisSettings.from_env).url))
+        try:
+            job = await pool.enqueue_job("ping")
+            if job is None:
+                raise click.ClickException("could not enqueue the ping job")
+            answer: str = await job.result(timeout=timeout)
+            return answer
+        finally:
+            await pool.aclose()
+
+    try:
+        click.echo(asyncio.run(round_trip()))
+    except TimeoutError:
+        raise click.ClickException(f"no worker answered within {timeout:g}s") from None

@@ -1,0 +1,264 @@
+"""Settings, read once from the environment.
+
+Each area is a small frozen dataclass. ``Settings.from_env`` validates every
+variable and raises :class:`SettingsError` whose message is one line that names
+the offending variable; the entry points turn it into a clean exit.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+__all__ = [
+    "DEV_AUDIENCE",
+    "DEV_ISSUER",
+    "AuthSettings",
+    "DatabaseSettings",
+    "Environment",
+    "LogSettings",
+    "RedisSettings",
+    "ServerSettings",
+    "Settings",
+    "SettingsError",
+    "dev_jwks_path",
+    "get_settings",
+]
+
+DEV_ISSUER = "rollcall-dev"
+DEV_AUDIENCE = "rollcall"
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class SettingsError(ValueError):
+    """An environment variable is missing or invalid; the message names it."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+
+
+class Environment(StrEnum):
+    """``dev`` accepts the local dev signing key; ``production`` never does."""
+
+    PRODUCTION = "production"
+    DEV = "dev"
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseSettings:
+    url: str
+    """SQLAlchemy URL, always with the asyncpg driver."""
+    pool_size: int = 10
+    """0 means no pool of our own (NullPool), e.g. behind PgBouncer or in tests."""
+    max_overflow: int = 10
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> DatabaseSettings:
+        """Only the database variables: enough for migrations and tenant commands."""
+        env = _Env(os.environ if environ is None else environ)
+        return cls(
+            url=_database_url(env.required("DATABASE_URL")),
+            pool_size=env.integer("DB_POOL_SIZE", 10, minimum=0, maximum=1000),
+            max_overflow=env.integer("DB_MAX_OVERFLOW", 10, minimum=0, maximum=1000),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RedisSettings:
+    url: str
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> RedisSettings:
+        env = _Env(os.environ if environ is None else environ)
+        return cls(url=_redis_url(env.required("REDIS_URL")))
+
+
+@dataclass(frozen=True, slots=True)
+class AuthSettings:
+    issuer: str
+    audience: str
+    jwks_url: str | None
+    jwks_file: Path | None
+    tenant_claim: str = "tenant"
+    leeway_seconds: int = 30
+    accept_dev_keys: bool = False
+    """True only in dev mode: tokens signed by ``rollcall dev-token`` verify."""
+
+
+@dataclass(frozen=True, slots=True)
+class LogSettings:
+    level: str = "INFO"
+    format: str = "json"
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSettings:
+    port: int = 8000
+    public_base_url: str = "http://127.0.0.1:8000"
+    cors_origins: tuple[str, ...] = ()
+    data_dir: Path = Path(".rollcall")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    environment: Environment
+    database: DatabaseSettings
+    redis: RedisSettings
+    auth: AuthSettings
+    log: LogSettings = field(default_factory=LogSettings)
+    server: ServerSettings = field(default_factory=ServerSettings)
+
+    @property
+    def is_dev(self) -> bool:
+        return self.environment is Environment.DEV
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build and validate the settings; raise :class:`SettingsError` on the first bad variable."""
+        env = _Env(os.environ if environ is None else environ)
+        environment = env.choice("ROLLCALL_ENV", [e.value for e in Environment], Environment.PRODUCTION.value)
+        is_dev = environment == Environment.DEV.value
+        port = env.integer("PORT", 8000, minimum=1, maximum=65535)
+        data_dir = Path(env.get("DATA_DIR") or ".rollcall")
+        server = ServerSettings(
+            port=port,
+            public_base_url=env.http_url("PUBLIC_BASE_URL", default=f"http://127.0.0.1:{port}" if is_dev else None),
+            cors_origins=env.origins("CORS_ORIGINS"),
+            data_dir=data_dir,
+        )
+        database = DatabaseSettings.from_env(environ)
+        redis = RedisSettings.from_env(environ)
+        log = LogSettings(
+            level=env.choice("LOG_LEVEL", _LOG_LEVELS, "DEBUG" if is_dev else "INFO", upper=True),
+            format=env.choice("LOG_FORMAT", ("json", "console"), "console" if is_dev else "json"),
+        )
+        auth = _auth_settings(env, is_dev=is_dev, data_dir=data_dir)
+        return cls(Environment(environment), database, redis, auth, log, server)
+
+
+def dev_jwks_path(data_dir: Path) -> Path:
+    """Where ``rollcall dev`` keeps the public half of its signing key."""
+    return data_dir / "dev-keys" / "jwks.json"
+
+
+def _auth_settings(env: _Env, *, is_dev: bool, data_dir: Path) -> AuthSettings:
+    jwks_url = env.get("AUTH_JWKS_URL")
+    jwks_file_raw = env.get("AUTH_JWKS_FILE")
+    if jwks_url and jwks_file_raw:
+        raise SettingsError("AUTH_JWKS_URL", "set either AUTH_JWKS_URL or AUTH_JWKS_FILE, not both")
+    if jwks_url:
+        jwks_url = env.http_url("AUTH_JWKS_URL")
+    jwks_file = Path(jwks_file_raw) if jwks_file_raw else None
+    uses_dev_keys = is_dev and not jwks_url and not jwks_file
+    if uses_dev_keys:
+        jwks_file = dev_jwks_path(data_dir)
+    elif not jwks_url and not jwks_file:
+        raise SettingsError("AUTH_JWKS_URL", "required (or AUTH_JWKS_FILE): where the issuer's signing keys are")
+    issuer = env.get("AUTH_ISSUER") or (DEV_ISSUER if uses_dev_keys else "")
+    if not issuer:
+        raise SettingsError("AUTH_ISSUER", "required: the `iss` every access token must carry")
+    if not is_dev and issuer == DEV_ISSUER:
+        raise SettingsError("AUTH_ISSUER", f"'{DEV_ISSUER}' is the dev issuer and is refused outside ROLLCALL_ENV=dev")
+    if not is_dev and jwks_file is not None and jwks_file.resolve() == dev_jwks_path(data_dir).resolve():
+        raise SettingsError("AUTH_JWKS_FILE", "the dev signing keys are refused outside ROLLCALL_ENV=dev")
+    audience = env.get("AUTH_AUDIENCE") or (DEV_AUDIENCE if is_dev else "")
+    if not audience:
+        raise SettingsError("AUTH_AUDIENCE", "required: the `aud` every access token must carry")
+    claim = env.get("AUTH_TENANT_CLAIM") or "tenant"
+    return AuthSettings(
+        issuer=issuer,
+        audience=audience,
+        jwks_url=jwks_url,
+        jwks_file=jwks_file,
+        tenant_claim=claim,
+        leeway_seconds=env.integer("AUTH_LEEWAY_SECONDS", 30, minimum=0, maximum=300),
+        accept_dev_keys=uses_dev_keys,
+    )
+
+
+def _database_url(raw: str) -> str:
+    scheme, sep, rest = raw.partition("://")
+    if not sep or scheme not in ("postgresql", "postgres", "postgresql+asyncpg"):
+        raise SettingsError("DATABASE_URL", f"expected a postgresql:// URL, got scheme '{scheme or raw[:20]}'")
+    return f"postgresql+asyncpg://{rest}"
+
+
+def _redis_url(raw: str) -> str:
+    scheme = urlsplit(raw).scheme
+    if scheme not in ("redis", "rediss", "unix"):
+        raise SettingsError("REDIS_URL", f"expected a redis://, rediss:// or unix:// URL, got scheme '{scheme}'")
+    return raw
+
+
+class _Env:
+    """Typed reads of environment variables; every failure names its variable."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def get(self, name: str) -> str | None:
+        value = self._environ.get(name, "").strip()
+        return value or None
+
+    def required(self, name: str) -> str:
+        value = self.get(name)
+        if value is None:
+            raise SettingsError(name, "required but not set")
+        return value
+
+    def integer(self, name: str, default: int, *, minimum: int, maximum: int) -> int:
+        raw = self.get(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise SettingsError(name, f"expected an integer, got '{raw}'") from None
+        if not minimum <= value <= maximum:
+            raise SettingsError(name, f"must be between {minimum} and {maximum}, got {value}")
+        return value
+
+    def choice(self, name: str, allowed: tuple[str, ...] | list[str], default: str, *, upper: bool = False) -> str:
+        raw = self.get(name)
+        if raw is None:
+            return default
+        value = raw.upper() if upper else raw.lower()
+        if value not in allowed:
+            raise SettingsError(name, f"expected one of {', '.join(allowed)}, got '{raw}'")
+        return value
+
+    def http_url(self, name: str, default: str | None = None) -> str:
+        raw = self.get(name) or default
+        if raw is None:
+            raise SettingsError(name, "required but not set")
+        parts = urlsplit(raw)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise SettingsError(name, f"expected an http(s):// URL, got '{raw}'")
+        return raw.rstrip("/")
+
+    def origins(self, name: str) -> tuple[str, ...]:
+        raw = self.get(name)
+        if raw is None:
+            return ()
+        origins = tuple(item.strip().rstrip("/") for item in raw.split(",") if item.strip())
+        for origin in origins:
+            if origin == "*":
+                continue
+            parts = urlsplit(origin)
+            if parts.scheme not in ("http", "https") or not parts.netloc or parts.path:
+                raise SettingsError(
+                    name, f"expected comma-separated origins like https://app.example.org, got '{origin}'"
+                )
+        return origins
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read from the environment on first use."""
+    return Settings.from_env()

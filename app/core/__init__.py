@@ -1,0 +1,1 @@
+"""Cross-cutting parts: database, auth, errors, health, logging."""

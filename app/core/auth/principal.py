@@ -1,0 +1,35 @@
+"""Who is calling: the verified token's subject, roles and tenant."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from app.tenants.models import TenantKind
+
+__all__ = ["Principal", "TenantRef"]
+
+
+@dataclass(frozen=True, slots=True)
+class TenantRef:
+    """The caller's tenant as resolved from the token's tenant claim."""
+
+    id: UUID
+    slug: str
+    kind: TenantKind
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    sub: str
+    email: str | None
+    roles: frozenset[str]
+    tenant: TenantRef
+
+    @property
+    def actor(self) -> str:
+        """How audit rows name the caller: email, else subject."""
+        return self.email or self.sub
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles

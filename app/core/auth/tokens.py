@@ -1,0 +1,86 @@
+"""OIDC access-token verification: signature against the issuer's keys, then iss, aud, exp and nbf."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+from app.config import AuthSettings
+from app.core.auth.keys import JWKSFile, JWKSUrl, KeySource
+
+__all__ = ["DEV_KID_PREFIX", "InvalidTokenError", "TokenVerifier", "key_source_for"]
+
+DEV_KID_PREFIX = "rollcall-dev-"
+"""Key ids minted by ``rollcall dev-token``; refused unless the settings accept dev keys."""
+
+_KEY_TYPE_OF_ALG = {"RS256": "RSA", "ES256": "EC"}
+
+
+class InvalidTokenError(Exception):
+    """The token is not acceptable; the message says why (safe to show the caller)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TokenVerifier:
+    """Verifies access tokens; only asymmetric RS256/ES256 signatures are accepted."""
+
+    keys: KeySource
+    issuer: str
+    audience: str
+    leeway_seconds: int = 30
+    accept_dev_keys: bool = False
+
+    async def verify(self, token: str) -> dict[str, Any]:
+        """The token's claims, or :class:`InvalidTokenError`; ``KeysUnavailableError`` when no keys load."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise InvalidTokenError("malformed token") from None
+        alg = header.get("alg")
+        if alg not in _KEY_TYPE_OF_ALG:
+            raise InvalidTokenError(f"signing algorithm {alg!r} is not accepted; use RS256 or ES256")
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise InvalidTokenError("token header has no key id (kid)")
+        if kid.startswith(DEV_KID_PREFIX) and not self.accept_dev_keys:
+            raise InvalidTokenError("dev tokens are accepted only in dev mode")
+        key = await self.keys.get(kid)
+        if key is None:
+            raise InvalidTokenError("token is signed by an unknown key")
+        if key.key_type != _KEY_TYPE_OF_ALG[alg]:
+            raise InvalidTokenError("token algorithm does not match its key")
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key.key,
+                algorithms=[alg],
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=self.leeway_seconds,
+                options={"require": ["exp", "iss", "aud", "sub"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise InvalidTokenError("token has expired") from None
+        except jwt.ImmatureSignatureError:
+            raise InvalidTokenError("token is not valid yet") from None
+        except jwt.InvalidAudienceError:
+            raise InvalidTokenError("token is for another audience") from None
+        except jwt.InvalidIssuerError:
+            raise InvalidTokenError("token is from another issuer") from None
+        except jwt.InvalidSignatureError:
+            raise InvalidTokenError("token signature does not verify") from None
+        except jwt.MissingRequiredClaimError as error:
+            raise InvalidTokenError(f"token lacks the {error.claim!r} claim") from None
+        except jwt.PyJWTError:
+            raise InvalidTokenError("token could not be verified") from None
+        return claims
+
+
+def key_source_for(settings: AuthSettings) -> KeySource:
+    if settings.jwks_url:
+        return JWKSUrl(settings.jwks_url)
+    if settings.jwks_file is None:
+        raise ValueError("AuthSettings needs jwks_url or jwks_file")
+    return JWKSFile(settings.jwks_file)

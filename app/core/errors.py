@@ -1,0 +1,147 @@
+"""RFC 9457 problem details for every error the API returns.
+
+One handler serves every exception: Litestar's HTTP exceptions, validation
+errors, advanced-alchemy repository errors, backing services that are down,
+and anything unexpected (500, logged with its trace, never shown). The
+response body never carries a stack trace, SQL or a driver message.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+import msgspec
+import structlog
+from advanced_alchemy.exceptions import IntegrityError, NotFoundError
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import IntegrityError as SQLIntegrityError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+__all__ = ["PROBLEM_MEDIA_TYPE", "FieldError", "Problem", "problem_exception_handlers", "problem_type"]
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+logger = structlog.get_logger(__name__)
+
+_TYPE_OF_STATUS = {
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    422: "unprocessable",
+    429: "too-many-requests",
+    500: "internal-error",
+    503: "unavailable",
+}
+_UNAVAILABLE = (
+    OperationalError,
+    InterfaceError,
+    PoolTimeoutError,
+    RedisConnectionError,
+    RedisTimeoutError,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+def problem_type(slug: str) -> str:
+    """The ``type`` URI of a problem; the README lists them."""
+    return f"urn:rollcall:problem:{slug}"
+
+
+class FieldError(msgspec.Struct, kw_only=True):
+    field: str
+    message: str
+    source: str | None = None
+
+
+class Problem(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """An RFC 9457 problem document."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    request_id: str | None = None
+    errors: list[FieldError] | None = None
+
+
+def problem_response(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    status, detail, headers, errors, slug = _classify(request, exc)
+    title = HTTPStatus(status).phrase
+    problem = Problem(
+        type=problem_type(slug),
+        title=title,
+        status=status,
+        detail=detail,
+        instance=request.url.path,
+        request_id=request.scope.get("state", {}).get("request_id"),
+        errors=errors,
+    )
+    return Response(content=problem, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
+
+
+def _classify(
+    request: Request[Any, Any, Any], exc: Exception
+) -> tuple[int, str, dict[str, str] | None, list[FieldError] | None, str]:
+    if isinstance(exc, ValidationException):
+        errors = [
+            FieldError(
+                field=str(item.get("key") or "body"), message=str(item.get("message")), source=item.get("source")
+            )
+            for item in (exc.extra if isinstance(exc.extra, list) else [])
+            if isinstance(item, dict)
+        ]
+        return 400, "the request is not valid: see errors", None, errors, "validation-error"
+    if isinstance(exc, HTTPException):
+        status = exc.status_code
+        headers = {str(k): str(v) for k, v in exc.headers.items()} if exc.headers else None
+        if status >= 500 and status != 503:
+            _log_server_error(request, exc)
+            return (
+                status,
+                "the server could not complete the request",
+                headers,
+                None,
+                _TYPE_OF_STATUS.get(status, "error"),
+            )
+        return status, _detail(request, exc), headers, None, _TYPE_OF_STATUS.get(status, "error")
+    if isinstance(exc, NotFoundError):
+        return 404, "the resource does not exist", None, None, "not-found"
+    if isinstance(exc, IntegrityError | SQLIntegrityError):
+        return 409, "the change conflicts with existing data", None, None, "conflict"
+    if isinstance(exc, _UNAVAILABLE):
+        logger.error("backing_service_unavailable", error_type=type(exc).__name__, path=request.url.path)
+        return 503, "a backing service is unavailable; retry shortly", {"Retry-After": "5"}, None, "unavailable"
+    _log_server_error(request, exc)
+    return 500, "the server could not complete the request", None, None, "internal-error"
+
+
+def _detail(request: Request[Any, Any, Any], exc: HTTPException) -> str:
+    phrase = HTTPStatus(exc.status_code).phrase
+    if exc.detail and exc.detail != phrase:
+        return exc.detail
+    if exc.status_code == 404:
+        return f"no resource at {request.url.path}"
+    if exc.status_code == 405:
+        return f"{request.method} is not allowed on {request.url.path}"
+    return phrase.lower()
+
+
+def _log_server_error(request: Request[Any, Any, Any], exc: Exception) -> None:
+    logger.error("unhandled_error", path=request.url.path, method=request.method, exc_info=exc)
+
+
+def problem_exception_handlers() -> dict[type[Exception] | int, Any]:
+    """Litestar ``exception_handlers``: every exception becomes problem+json."""
+    return {Exception: problem_response}

@@ -1,0 +1,164 @@
+"""``rollcall dev``: backing services, migrations, demo data, the API and one worker, until Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+from sqlalchemy.engine import make_url
+
+from app.config import Settings, SettingsError
+from app.core.auth.devkeys import ensure_dev_key
+from app.core.db import alchemy_config, alembic_commands
+from app.core.embedded import backing_services
+from app.tenants.services import TenantService
+
+__all__ = ["run_dev"]
+
+READY_TIMEOUT_SECONDS = 60.0
+STOP_TIMEOUT_SECONDS = 15.0
+
+
+def run_dev(*, port: int, data_dir: Path) -> int:
+    """Run the dev stack in the foreground; returns the exit status."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    stop = _StopFlag()
+    with backing_services(
+        data_dir,
+        database_url=os.environ.get("DATABASE_URL") or None,
+        redis_url=os.environ.get("REDIS_URL") or None,
+    ) as services:
+        env = {
+            **os.environ,
+            "ROLLCALL_ENV": "dev",
+            "DATABASE_URL": services.database_url,
+            "REDIS_URL": services.redis_url,
+            "PORT": str(port),
+            "DATA_DIR": str(data_dir),
+        }
+        try:
+            settings = Settings.from_env(env)
+        except SettingsError as error:
+            print(f"rollcall: invalid setting {error}", file=sys.stderr)
+            return 2
+        key = ensure_dev_key(data_dir)
+        alembic_commands(settings.database).upgrade()
+        asyncio.run(_load_demo_data(settings))
+        children = [
+            _spawn("api", ["serve", "--host", "127.0.0.1", "--port", str(port)], env),
+            _spawn("worker", ["worker"], env),
+        ]
+        try:
+            base_url = f"http://127.0.0.1:{port}"
+            if not _wait_until_ready(base_url, children, stop):
+                return 0 if stop.requested else 1
+            token = key.mint(
+                tenant="demo-club",
+                roles=["admin"],
+                sub="dev-admin",
+                email="admin@demo-club.localhost",
+                ttl_seconds=8 * 3600,
+                tenant_claim=settings.auth.tenant_claim,
+            )
+            _print_banner(base_url, settings, services.embedded, token)
+            while not stop.requested:
+                for name, child in children:
+                    if child.poll() is not None:
+                        print(f"rollcall dev: {name} exited with status {child.returncode}", file=sys.stderr)
+                        return 1
+                time.sleep(0.2)
+            return 0
+        finally:
+            _stop_children(children)
+
+
+async def _load_demo_data(settings: Settings) -> None:
+    config = alchemy_config(settings.database)
+    try:
+        async with config.get_session() as session:
+            await TenantService(session=session).ensure_demo_tenants()
+    finally:
+        await config.get_engine().dispose()
+
+
+class _StopFlag:
+    """Set by SIGINT or SIGTERM; the foreground loop then stops every child."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        signal.signal(signal.SIGINT, self._request)
+        signal.signal(signal.SIGTERM, self._request)
+
+    def _request(self, signum: int, frame: FrameType | None) -> None:
+        self.requested = True
+
+
+def _spawn(name: str, arguments: list[str], env: dict[str, str]) -> tuple[str, subprocess.Popen[bytes]]:
+    return name, subprocess.Popen([sys.executable, "-m", "app", *arguments], env=env)  # noqa: S603 (our own CLI)
+
+
+def _wait_until_ready(base_url: str, children: list[tuple[str, subprocess.Popen[bytes]]], stop: _StopFlag) -> bool:
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    while time.monotonic() < deadline and not stop.requested:
+        for name, child in children:
+            if child.poll() is not None:
+                print(f"rollcall dev: {name} exited with status {child.returncode}", file=sys.stderr)
+                return False
+        try:
+            if httpx.get(f"{base_url}/health/ready", timeout=1.0).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    if not stop.requested:
+        print(f"rollcall dev: the API did not become ready within {READY_TIMEOUT_SECONDS:.0f}s", file=sys.stderr)
+    return False
+
+
+def _stop_children(children: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
+    for _, child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
+    for _, child in children:
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def _print_banner(base_url: str, settings: Settings, embedded: tuple[str, ...], token: str) -> None:
+    database = make_url(settings.database.url).render_as_string(hide_password=True)
+    lines = [
+        "",
+        "rollcall dev is up (Ctrl-C stops everything)",
+        f"  API          {base_url}",
+        f"  OpenAPI UI   {base_url}/schema   (Swagger UI: {base_url}/schema/swagger)",
+        f"  OpenAPI JSON {base_url}/schema/openapi.json",
+        f"  Health       {base_url}/health/ready",
+        f"  PostgreSQL   {database}{' (embedded)' if 'postgresql' in embedded else ''}",
+        f"  Redis        {_without_password(settings.redis.url)}{' (embedded)' if 'redis' in embedded else ''}",
+        "  Tenants      demo-club (club), demo-hall (hall)",
+        "",
+        "Admin token for demo-club, valid 8 hours (paste it into the UI's bearer field;",
+        "more with: rollcall dev-token --tenant demo-hall --role admin):",
+        token,
+        "",
+    ]
+    print("\n".join(lines), flush=True)
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")))

@@ -1,0 +1,5 @@
+"""Every ORM model, imported so that the metadata knows the whole schema (Alembic compares against it)."""
+
+from app.tenants.models import Tenant
+
+__all__ = ["Tenant"]

@@ -1,0 +1,39 @@
+"""The ``tenants`` table."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from advanced_alchemy.base import UUIDAuditBase
+from sqlalchemy import CheckConstraint, Enum, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+__all__ = ["SLUG_PATTERN", "Tenant", "TenantKind"]
+
+SLUG_PATTERN = "^[a-z0-9][a-z0-9-]{1,62}$"
+"""Lower-case letters, digits and dashes; 2 to 63 characters (a DNS label)."""
+
+
+class TenantKind(StrEnum):
+    CLUB = "club"
+    HALL = "hall"
+
+
+class Tenant(UUIDAuditBase):
+    """One organisation using rollcall: a youth sports club or a union hiring hall."""
+
+    __tablename__ = "tenants"
+    __table_args__ = (CheckConstraint(f"slug ~ '{SLUG_PATTERN}'", name="slug_format"),)
+
+    slug: Mapped[str] = mapped_column(String(63), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[TenantKind] = mapped_column(
+        Enum(
+            TenantKind,
+            name="tenant_kind",
+            native_enum=False,
+            create_constraint=True,
+            length=16,
+            values_callable=lambda kinds: [k.value for k in kinds],
+        )
+    )
