@@ -8,6 +8,8 @@ response body never carries a stack trace, SQL or a driver message.
 
 from __future__ import annotations
 
+import re
+from enum import Enum
 from http import HTTPStatus
 from typing import Any
 
@@ -19,7 +21,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import IntegrityError as SQLIntegrityError
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 __all__ = ["PROBLEM_MEDIA_TYPE", "FieldError", "Problem", "problem_exception_handlers", "problem_type"]
@@ -95,13 +97,7 @@ def _classify(
     request: Request[Any, Any, Any], exc: Exception
 ) -> tuple[int, str, dict[str, str] | None, list[FieldError] | None, str]:
     if isinstance(exc, ValidationException):
-        errors = [
-            FieldError(
-                field=str(item.get("key") or "body"), message=str(item.get("message")), source=item.get("source")
-            )
-            for item in (exc.extra if isinstance(exc.extra, list) else [])
-            if isinstance(item, dict)
-        ]
+        errors = [_field_error(item) for item in (exc.extra if isinstance(exc.extra, list) else [])]
         return 400, "the request is not valid: see errors", None, errors, "validation-error"
     if isinstance(exc, HTTPException):
         status = exc.status_code
@@ -120,11 +116,34 @@ def _classify(
         return 404, "the resource does not exist", None, None, "not-found"
     if isinstance(exc, IntegrityError | SQLIntegrityError):
         return 409, "the change conflicts with existing data", None, None, "conflict"
+    if isinstance(exc, DataError):
+        return 400, "a value does not fit what the database accepts", None, None, "bad-request"
     if isinstance(exc, _UNAVAILABLE):
         logger.error("backing_service_unavailable", error_type=type(exc).__name__, path=request.url.path)
         return 503, "a backing service is unavailable; retry shortly", {"Retry-After": "5"}, None, "unavailable"
     _log_server_error(request, exc)
     return 500, "the server could not complete the request", None, None, "internal-error"
+
+
+_MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
+_AT_PATH = re.compile(r" - at `\$\.?([^`]*)`")
+
+
+def _field_error(item: object) -> FieldError:
+    """Name the offending field; for bodies, msgspec's path (``$.team.name``) is more precise than Litestar's key."""
+    if not isinstance(item, dict):
+        return FieldError(field="body", message=str(item))
+    message = str(item.get("message", "invalid value"))
+    field = str(item.get("key") or "body")
+    source = item.get("source")
+    if source == "body":
+        at = _AT_PATH.search(message)
+        missing = _MISSING_FIELD.search(message)
+        parts = [at.group(1) if at else "", missing.group(1) if missing else ""]
+        field = ".".join(part for part in parts if part) or field
+    if isinstance(source, Enum):
+        source = source.value
+    return FieldError(field=field, message=message, source=str(source) if source else None)
 
 
 def _detail(request: Request[Any, Any, Any], exc: HTTPException) -> str:

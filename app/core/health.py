@@ -7,6 +7,7 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get
+from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 from redis.asyncio import Redis
 from sqlalchemy import text
@@ -71,7 +72,7 @@ class HealthController(Controller):
             )
         },
     )
-    async def ready(self, request: Request[Any, Any, Any], db_engine: AsyncEngine) -> Response[Readiness | NotReady]:
+    async def ready(self, request: Request[Any, Any, Any], db_engine: NamedDependency[AsyncEngine]) -> Response[Readiness | NotReady]:
         """200 when PostgreSQL and Redis both answer within two seconds; 503 problem+json naming what is down."""
         results = dict(
             await asyncio.gather(

@@ -1,0 +1,186 @@
+"""Test harness: real PostgreSQL and Redis, a database built by the migrations, one clean slate per test.
+
+With ``DATABASE_URL`` / ``REDIS_URL`` set the tests use those servers (CI: the
+machine's); otherwise embedded ones start under ``.rollcall/test``. Either way the
+tests run in a database of their own, created here and dropped at the end, and in
+Redis database 13, flushed after every test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from redis.asyncio import Redis
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.asgi import create_app
+from app.config import Settings
+from app.core.db import alchemy_config, alembic_commands
+from app.core.embedded import backing_services
+from app.tenants.models import TenantKind
+from app.tenants.services import TenantService
+from tests.tokens import SigningKeys
+
+REPO = Path(__file__).resolve().parents[1]
+TEST_REDIS_DB = 13
+ISSUER = "https://id.rollcall.test/realms/rollcall"
+AUDIENCE = "rollcall-api"
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[tuple[str, str]]:
+    """Server URLs: the environment's, or embedded ones started for this run."""
+    with backing_services(
+        REPO / ".rollcall" / "test",
+        database_url=os.environ.get("DATABASE_URL") or None,
+        redis_url=os.environ.get("REDIS_URL") or None,
+        database="postgres",
+    ) as services:
+        yield services.database_url, services.redis_url
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def _admin_execute(server_url: str, statement: str) -> None:
+    connection = await asyncpg.connect(_asyncpg_dsn(server_url))
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+async def create_database(server_url: str, name: str) -> str:
+    """Create an empty database on the server; return its SQLAlchemy URL."""
+    await _admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await _admin_execute(server_url, f'CREATE DATABASE "{name}"')
+    return make_url(server_url).set(drivername="postgresql+asyncpg", database=name).render_as_string(False)
+
+
+async def drop_database(server_url: str, name: str) -> None:
+    await _admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+async def database_url(servers: tuple[str, str]) -> AsyncIterator[str]:
+    """A database of this test run, built by running every migration."""
+    name = f"rollcall_test_{secrets.token_hex(4)}"
+    url = await create_database(servers[0], name)
+    settings = Settings.from_env({**base_env(url, servers[1]), "DB_POOL_SIZE": "0"}).database
+    # Alembic's env runs its own event loop, so it runs in a thread here.
+    await asyncio.to_thread(lambda: alembic_commands(settings).upgrade())
+    yield url
+    await drop_database(servers[0], name)
+
+
+@pytest.fixture(scope="session")
+def redis_url(servers: tuple[str, str]) -> str:
+    """The servers' Redis, database 13: the tests may empty it at will."""
+    parts = urlsplit(servers[1])
+    if parts.scheme == "unix":
+        return urlunsplit(parts._replace(query=f"db={TEST_REDIS_DB}"))
+    return urlunsplit(parts._replace(path=f"/{TEST_REDIS_DB}"))
+
+
+@pytest.fixture(scope="session")
+def signing_keys(tmp_path_factory: pytest.TempPathFactory) -> SigningKeys:
+    return SigningKeys.generate(tmp_path_factory.mktemp("keys") / "jwks.json", issuer=ISSUER, audience=AUDIENCE)
+
+
+def base_env(database_url: str, redis_url: str, **overrides: str) -> dict[str, str]:
+    """A production environment for tests; ``overrides`` replace or add variables."""
+    env = {
+        "ROLLCALL_ENV": "production",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "PUBLIC_BASE_URL": "https://rollcall.test",
+        "AUTH_ISSUER": ISSUER,
+        "AUTH_AUDIENCE": AUDIENCE,
+        "AUTH_JWKS_FILE": "/nonexistent/jwks.json",
+        "DB_POOL_SIZE": "0",
+        "LOG_FORMAT": "json",
+        "LOG_LEVEL": "INFO",
+    }
+    env.update(overrides)
+    return env
+
+
+@pytest.fixture
+def env(database_url: str, redis_url: str, signing_keys: SigningKeys) -> dict[str, str]:
+    return base_env(database_url, redis_url, AUTH_JWKS_FILE=str(signing_keys.jwks_path))
+
+
+@pytest.fixture
+def settings(env: dict[str, str]) -> Settings:
+    return Settings.from_env(env)
+
+
+@pytest.fixture
+def app(settings: Settings) -> Litestar:
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app=app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+async def session(settings: Settings) -> AsyncIterator[AsyncSession]:
+    config = alchemy_config(settings.database)
+    async with config.get_session() as db_session:
+        yield db_session
+    await config.get_engine().dispose()
+
+
+@pytest.fixture
+async def tenants(session: AsyncSession) -> None:
+    """The two demo tenants and a second club."""
+    service = TenantService(session=session)
+    await service.ensure_demo_tenants()
+    await service.ensure_tenants((("other-club", "Other Club", TenantKind.CLUB),))
+
+
+@pytest.fixture
+def mint(signing_keys: SigningKeys) -> Callable[..., str]:
+    return signing_keys.mint
+
+
+@pytest.fixture
+def admin_token(mint: Callable[..., str], tenants: None) -> str:
+    return mint(tenant="demo-club", roles=["admin"])
+
+
+@pytest.fixture(autouse=True)
+async def clean_slate(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """After each test that touched the database or Redis, empty every table and the test Redis db."""
+    yield
+    names = set(request.fixturenames)
+    if "database_url" in names:
+        url = request.getfixturevalue("database_url")
+        connection = await asyncpg.connect(_asyncpg_dsn(url))
+        try:
+            tables = await connection.fetch(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+            )
+            if tables:
+                joined = ", ".join(f'"{row["tablename"]}"' for row in tables)
+                await connection.execute(f"TRUNCATE {joined} RESTART IDENTITY CASCADE")
+        finally:
+            await connection.close()
+    if "redis_url" in names:
+        redis = Redis.from_url(request.getfixturevalue("redis_url"))
+        await redis.flushdb()
+        await redis.aclose()

@@ -1,0 +1,116 @@
+"""Signing keys from the issuer's JWKS URL: cached, refreshed on rotation, never hammered, outage-tolerant."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from app.asgi import create_app
+from app.config import Settings
+from app.core.auth.keys import JWKSFile, JWKSUrl, KeysUnavailableError, parse_jwks
+from tests.jwks_server import JWKSServer
+from tests.tokens import SigningKeys, public_jwk
+
+
+@pytest.fixture
+def issuer(signing_keys: SigningKeys) -> Iterator[JWKSServer]:
+    server = JWKSServer()
+    server.document = {"keys": [public_jwk(signing_keys.rsa_key, "test-rsa")]}
+    with server.running():
+        yield server
+
+
+async def test_keys_are_fetched_once_and_cached(issuer: JWKSServer) -> None:
+    keys = JWKSUrl(issuer.url)
+    for _ in range(5):
+        assert await keys.get("test-rsa") is not None
+    assert issuer.requests == 1
+    await keys.aclose()
+
+
+async def test_an_unknown_kid_refreshes_the_keys(issuer: JWKSServer, signing_keys: SigningKeys) -> None:
+    keys = JWKSUrl(issuer.url, min_refresh_interval=0)
+    assert await keys.get("test-ec") is None
+    issuer.document = signing_keys.jwks()  # the issuer rotates in a new key
+    assert await keys.get("test-ec") is not None
+    assert issuer.requests == 2
+    await keys.aclose()
+
+
+async def test_random_kids_do_not_hammer_the_issuer(issuer: JWKSServer) -> None:
+    keys = JWKSUrl(issuer.url, min_refresh_interval=60)
+    for _ in range(20):
+        assert await keys.get(secrets.token_hex(4)) is None
+    assert issuer.requests == 1
+    await keys.aclose()
+
+
+async def test_concurrent_misses_share_one_fetch(issuer: JWKSServer) -> None:
+    keys = JWKSUrl(issuer.url)
+    found = await asyncio.gather(*(keys.get("test-rsa") for _ in range(20)))
+    assert all(key is not None for key in found)
+    assert issuer.requests == 1
+    await keys.aclose()
+
+
+async def test_the_last_good_keys_survive_an_issuer_outage(issuer: JWKSServer) -> None:
+    keys = JWKSUrl(issuer.url, max_age=0, min_refresh_interval=0)
+    assert await keys.get("test-rsa") is not None
+    issuer.status = 503
+    assert await keys.get("test-rsa") is not None
+    assert issuer.requests == 2
+    await keys.aclose()
+
+
+async def test_no_keys_at_all_means_unavailable(issuer: JWKSServer) -> None:
+    issuer.status = 500
+    keys = JWKSUrl(issuer.url)
+    with pytest.raises(KeysUnavailableError):
+        await keys.get("test-rsa")
+    await keys.aclose()
+
+
+def test_encryption_keys_and_junk_are_ignored(signing_keys: SigningKeys) -> None:
+    encryption = {**public_jwk(signing_keys.rsa_key, "enc-1"), "use": "enc", "alg": "RSA-OAEP"}
+    unusable = {"kid": "odd", "kty": "XYZ"}
+    keys = parse_jwks({"keys": [encryption, unusable, "junk", public_jwk(signing_keys.ec_key, "test-ec")]})
+    assert list(keys) == ["test-ec"]
+    with pytest.raises(ValueError, match="not a JWKS document"):
+        parse_jwks({"nokeys": []})
+
+
+async def test_a_missing_jwks_file_means_unavailable(tmp_path: Path) -> None:
+    with pytest.raises(KeysUnavailableError):
+        await JWKSFile(tmp_path / "absent.json").get("any")
+
+
+@pytest.mark.usefixtures("tenants")
+async def test_the_api_verifies_tokens_against_the_jwks_url(
+    issuer: JWKSServer, env: dict[str, str], mint: Callable[..., str]
+) -> None:
+    settings = Settings.from_env({**{k: v for k, v in env.items() if k != "AUTH_JWKS_FILE"}, "AUTH_JWKS_URL": issuer.url})
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        response = await client.get(
+            "/api/v1/admin/tenants/current", headers={"Authorization": f"Bearer {mint(roles=['admin'])}"}
+        )
+    assert response.status_code == 200
+
+
+@pytest.mark.usefixtures("tenants")
+async def test_an_unreachable_issuer_is_503_not_401(
+    issuer: JWKSServer, env: dict[str, str], mint: Callable[..., str]
+) -> None:
+    issuer.status = 502
+    settings = Settings.from_env({**{k: v for k, v in env.items() if k != "AUTH_JWKS_FILE"}, "AUTH_JWKS_URL": issuer.url})
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        response = await client.get(
+            "/api/v1/admin/tenants/current", headers={"Authorization": f"Bearer {mint(roles=['admin'])}"}
+        )
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "signing keys are unavailable" in response.json()["detail"]

@@ -1,0 +1,127 @@
+"""Settings are read once from the environment; a bad variable stops start-up with one line naming it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app.config import DEV_ISSUER, Environment, Settings, SettingsError, dev_jwks_path
+
+GOOD = {
+    "DATABASE_URL": "postgresql://rollcall:secret@db:5432/rollcall",
+    "REDIS_URL": "redis://redis:6379/0",
+    "PUBLIC_BASE_URL": "https://club.example.org/",
+    "AUTH_ISSUER": "https://id.example.org/realms/rollcall",
+    "AUTH_AUDIENCE": "rollcall-api",
+    "AUTH_JWKS_URL": "https://id.example.org/realms/rollcall/protocol/openid-connect/certs",
+}
+
+
+def settings_with(**changes: str | None) -> Settings:
+    env = {**GOOD, **changes}
+    return Settings.from_env({k: v for k, v in env.items() if v is not None})
+
+
+def test_production_settings_are_read_and_normalised() -> None:
+    settings = settings_with(CORS_ORIGINS="https://a.example.org, https://b.example.org/", PORT="9000")
+    assert settings.environment is Environment.PRODUCTION
+    assert settings.database.url == "postgresql+asyncpg://rollcall:secret@db:5432/rollcall"
+    assert settings.server.public_base_url == "https://club.example.org"
+    assert settings.server.cors_origins == ("https://a.example.org", "https://b.example.org")
+    assert settings.server.port == 9000
+    assert settings.auth.tenant_claim == "tenant"
+    assert settings.auth.accept_dev_keys is False
+    assert (settings.log.level, settings.log.format) == ("INFO", "json")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("DATABASE_URL", None, "DATABASE_URL: required but not set"),
+        ("DATABASE_URL", "mysql://db/rollcall", "DATABASE_URL: expected a postgresql:// URL"),
+        ("REDIS_URL", None, "REDIS_URL: required but not set"),
+        ("REDIS_URL", "http://redis", "REDIS_URL: expected a redis://"),
+        ("PUBLIC_BASE_URL", None, "PUBLIC_BASE_URL: required but not set"),
+        ("PUBLIC_BASE_URL", "club.example.org", "PUBLIC_BASE_URL: expected an http(s):// URL"),
+        ("CORS_ORIGINS", "https://a.example.org/path", "CORS_ORIGINS: expected comma-separated origins"),
+        ("PORT", "eighty", "PORT: expected an integer"),
+        ("PORT", "70000", "PORT: must be between 1 and 65535"),
+        ("LOG_LEVEL", "LOUD", "LOG_LEVEL: expected one of"),
+        ("LOG_FORMAT", "xml", "LOG_FORMAT: expected one of json, console"),
+        ("ROLLCALL_ENV", "staging", "ROLLCALL_ENV: expected one of production, dev"),
+        ("AUTH_ISSUER", None, "AUTH_ISSUER: required"),
+        ("AUTH_ISSUER", DEV_ISSUER, "AUTH_ISSUER: 'rollcall-dev' is the dev issuer"),
+        ("AUTH_AUDIENCE", None, "AUTH_AUDIENCE: required"),
+        ("AUTH_JWKS_URL", None, "AUTH_JWKS_URL: required (or AUTH_JWKS_FILE)"),
+        ("AUTH_JWKS_URL", "ftp://id.example.org/certs", "AUTH_JWKS_URL: expected an http(s):// URL"),
+        ("DB_POOL_SIZE", "-1", "DB_POOL_SIZE: must be between 0 and 1000"),
+        ("AUTH_LEEWAY_SECONDS", "3600", "AUTH_LEEWAY_SECONDS: must be between 0 and 300"),
+    ],
+)
+def test_an_invalid_variable_is_named_in_the_error(variable: str, value: str | None, message: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        settings_with(**{variable: value})
+    assert str(caught.value).startswith(message)
+    assert caught.value.variable == variable
+    assert "\n" not in str(caught.value)
+
+
+def test_the_database_password_is_never_echoed_in_an_error() -> None:
+    with pytest.raises(SettingsError) as caught:
+        settings_with(DATABASE_URL="mysql://rollcall:hunter2@db/rollcall")
+    assert "hunter2" not in str(caught.value)
+
+
+def test_jwks_url_and_file_together_are_refused() -> None:
+    with pytest.raises(SettingsError, match="AUTH_JWKS_URL: set either"):
+        settings_with(AUTH_JWKS_FILE="/etc/rollcall/jwks.json")
+
+
+def test_the_dev_signing_keys_are_refused_outside_dev_mode(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="AUTH_JWKS_FILE: the dev signing keys are refused"):
+        settings_with(AUTH_JWKS_URL=None, AUTH_JWKS_FILE=str(dev_jwks_path(tmp_path)), DATA_DIR=str(tmp_path))
+
+
+def test_dev_mode_defaults_to_the_dev_keys_and_readable_logs(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {
+            "ROLLCALL_ENV": "dev",
+            "DATABASE_URL": GOOD["DATABASE_URL"],
+            "REDIS_URL": GOOD["REDIS_URL"],
+            "DATA_DIR": str(tmp_path),
+            "PORT": "8123",
+        }
+    )
+    assert settings.is_dev
+    assert settings.auth.accept_dev_keys is True
+    assert settings.auth.issuer == DEV_ISSUER
+    assert settings.auth.jwks_file == dev_jwks_path(tmp_path)
+    assert settings.server.public_base_url == "http://127.0.0.1:8123"
+    assert (settings.log.level, settings.log.format) == ("DEBUG", "console")
+
+
+def test_dev_mode_with_a_real_issuer_does_not_trust_dev_keys() -> None:
+    settings = settings_with(ROLLCALL_ENV="dev")
+    assert settings.auth.accept_dev_keys is False
+    assert settings.auth.jwks_url == GOOD["AUTH_JWKS_URL"]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        [sys.executable, "-m", "app", "serve"],
+        [sys.executable, "-c", "import workers; workers.WorkerSettings"],
+        [sys.executable, "-c", "from app.asgi import create_app; create_app()"],
+    ],
+    ids=["rollcall-serve", "arq-worker-settings", "asgi-factory"],
+)
+def test_start_up_with_a_bad_setting_stops_with_one_line(command: list[str]) -> None:
+    env = {**GOOD, "PORT": "not-a-port", "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert "PORT: expected an integer, got 'not-a-port'" in lines[0]
