@@ -194,7 +194,7 @@ def tenants_list() -> None:
 
     async def listing() -> None:
         async with _session() as session:
-            for tenant in await TenantService(session=session).list(order_by=("slug", False)):
+            for tenant in await TenantService(session=session).get_many(order_by=("slug", False)):
                 click.echo(f"{tenant.slug}\t{tenant.kind.value}\t{tenant.name}\t{tenant.id}")
 
     asyncio.run(listing())

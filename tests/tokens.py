@@ -51,7 +51,9 @@ class SigningKeys:
     def jwks(self) -> dict[str, Any]:
         return {"keys": [public_jwk(self.rsa_key, "test-rsa"), public_jwk(self.ec_key, "test-ec")]}
 
-    def claims(self, *, tenant: str | None = "demo-club", roles: list[str] | None = None, **extra: Any) -> dict[str, Any]:
+    def claims(
+        self, *, tenant: str | None = "demo-club", roles: list[str] | None = None, **extra: Any
+    ) -> dict[str, Any]:
         now = int(time.time())
         claims: dict[str, Any] = {
             "iss": self.issuer,

@@ -20,8 +20,8 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from sqlalchemy.exc import IntegrityError as SQLIntegrityError
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError as SQLIntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 __all__ = ["PROBLEM_MEDIA_TYPE", "FieldError", "Problem", "problem_exception_handlers", "problem_type"]

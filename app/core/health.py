@@ -72,7 +72,9 @@ class HealthController(Controller):
             )
         },
     )
-    async def ready(self, request: Request[Any, Any, Any], db_engine: NamedDependency[AsyncEngine]) -> Response[Readiness | NotReady]:
+    async def ready(
+        self, request: Request[Any, Any, Any], db_engine: NamedDependency[AsyncEngine]
+    ) -> Response[Readiness | NotReady]:
         """200 when PostgreSQL and Redis both answer within two seconds; 503 problem+json naming what is down."""
         results = dict(
             await asyncio.gather(

@@ -21,7 +21,9 @@ class TenantController(Controller):
     guards = [requires_role("admin")]
 
     @get("/current", operation_id="getCurrentTenant", summary="The caller's tenant")
-    async def current(self, request: Request[Principal, Any, Any], db_session: NamedDependency[AsyncSession]) -> TenantRead:
+    async def current(
+        self, request: Request[Principal, Any, Any], db_session: NamedDependency[AsyncSession]
+    ) -> TenantRead:
         """The tenant named by the caller's token (role `admin`)."""
         service = TenantService(session=db_session)
         tenant = await service.get(request.user.tenant.id)

@@ -170,9 +170,7 @@ async def test_a_token_without_a_tenant_is_403(client: Client, mint: Callable[..
 
 
 @pytest.mark.usefixtures("tenants")
-async def test_the_tenant_claim_name_is_configurable(
-    env: dict[str, str], mint: Callable[..., str]
-) -> None:
+async def test_the_tenant_claim_name_is_configurable(env: dict[str, str], mint: Callable[..., str]) -> None:
     app = create_app(Settings.from_env({**env, "AUTH_TENANT_CLAIM": "org"}))
     async with AsyncTestClient(app=app) as client:
         token = mint(tenant=None, roles=["admin"], org="demo-hall")

@@ -99,7 +99,9 @@ async def test_a_bad_query_parameter_is_named(client: Client) -> None:
 
 
 async def test_malformed_json_is_400(client: Client) -> None:
-    assert_problem(await client.post("/widgets", content=b"{not json", headers={"content-type": "application/json"}), 400)
+    assert_problem(
+        await client.post("/widgets", content=b"{not json", headers={"content-type": "application/json"}), 400
+    )
 
 
 @pytest.mark.parametrize(

@@ -93,7 +93,9 @@ async def test_a_missing_jwks_file_means_unavailable(tmp_path: Path) -> None:
 async def test_the_api_verifies_tokens_against_the_jwks_url(
     issuer: JWKSServer, env: dict[str, str], mint: Callable[..., str]
 ) -> None:
-    settings = Settings.from_env({**{k: v for k, v in env.items() if k != "AUTH_JWKS_FILE"}, "AUTH_JWKS_URL": issuer.url})
+    settings = Settings.from_env(
+        {**{k: v for k, v in env.items() if k != "AUTH_JWKS_FILE"}, "AUTH_JWKS_URL": issuer.url}
+    )
     async with AsyncTestClient(app=create_app(settings)) as client:
         response = await client.get(
             "/api/v1/admin/tenants/current", headers={"Authorization": f"Bearer {mint(roles=['admin'])}"}
@@ -106,7 +108,9 @@ async def test_an_unreachable_issuer_is_503_not_401(
     issuer: JWKSServer, env: dict[str, str], mint: Callable[..., str]
 ) -> None:
     issuer.status = 502
-    settings = Settings.from_env({**{k: v for k, v in env.items() if k != "AUTH_JWKS_FILE"}, "AUTH_JWKS_URL": issuer.url})
+    settings = Settings.from_env(
+        {**{k: v for k, v in env.items() if k != "AUTH_JWKS_FILE"}, "AUTH_JWKS_URL": issuer.url}
+    )
     async with AsyncTestClient(app=create_app(settings)) as client:
         response = await client.get(
             "/api/v1/admin/tenants/current", headers={"Authorization": f"Bearer {mint(roles=['admin'])}"}

@@ -34,9 +34,9 @@ async def test_each_admin_sees_only_their_own_tenant(
 async def test_demo_tenants_load_idempotently(session: AsyncSession) -> None:
     service = TenantService(session=session)
     await service.ensure_demo_tenants()
-    first = {t.slug: t.id for t in await service.list()}
+    first = {t.slug: t.id for t in await service.get_many()}
     await service.ensure_demo_tenants()
-    second = {t.slug: t.id for t in await service.list()}
+    second = {t.slug: t.id for t in await service.get_many()}
     assert first == second
     assert set(first) == {"demo-club", "demo-hall"}
 

@@ -1,0 +1,71 @@
+"""Running rollcall's own commands as real processes, the way operators do."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def rollcall(*arguments: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run ``rollcall ARGUMENTS`` to completion."""
+    return subprocess.run(
+        [sys.executable, "-m", "app", *arguments],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@contextmanager
+def rollcall_process(*arguments: str, env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
+    """Start ``rollcall ARGUMENTS``; on exit send SIGTERM and wait for it."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app", *arguments],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def wait_until_ready(base_url: str, process: subprocess.Popen[str], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(
+                f"exited early ({process.returncode}): {process.stderr.read() if process.stderr else ''}"
+            )
+        try:
+            if httpx.get(f"{base_url}/health/ready", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"{base_url} not ready within {timeout}s")

@@ -1,0 +1,106 @@
+"""``rollcall dev`` end to end: what a newcomer sees after ``make dev``."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from tests.conftest import create_database, drop_database
+from tests.processes import free_port
+
+
+def start_dev(port: int, data_dir: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "app", "dev", "--port", str(port), "--data-dir", str(data_dir)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+
+
+def read_banner_token(process: subprocess.Popen[str], timeout: float = 90) -> str:
+    """The dev banner ends with the admin token; return it once it is printed."""
+    assert process.stdout is not None
+    deadline = time.monotonic() + timeout
+    previous = ""
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            raise AssertionError(f"rollcall dev exited ({process.wait()}) before printing its banner")
+        if previous.startswith("more with: rollcall dev-token"):
+            return line.strip()
+        previous = line.strip()
+    raise AssertionError("no banner")
+
+
+def exercise(base: str, token: str) -> None:
+    assert httpx.get(f"{base}/health/ready").status_code == 200
+    assert httpx.get(f"{base}/schema").status_code == 200
+    assert httpx.get(f"{base}/schema/openapi.json").json()["info"]["title"] == "rollcall API"
+    current = httpx.get(f"{base}/api/v1/admin/tenants/current", headers={"Authorization": f"Bearer {token}"})
+    assert current.status_code == 200
+    assert current.json()["slug"] == "demo-club"
+    anonymous = httpx.get(f"{base}/api/v1/admin/tenants/current")
+    assert anonymous.status_code == 401
+    assert anonymous.headers["content-type"] == "application/problem+json"
+    header, payload, signature = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
+    claims["tenant"] = "demo-hall"
+    forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    tampered = httpx.get(
+        f"{base}/api/v1/admin/tenants/current", headers={"Authorization": f"Bearer {header}.{forged}.{signature}"}
+    )
+    assert tampered.status_code == 401
+
+
+def stop_and_check_children(process: subprocess.Popen[str]) -> None:
+    children = psutil.Process(process.pid).children(recursive=True)
+    assert len(children) >= 2  # the API and the worker
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=60) == 0
+    _, alive = psutil.wait_procs(children, timeout=10)
+    assert not alive, alive
+
+
+async def test_dev_with_given_servers(servers: tuple[str, str], redis_url: str, tmp_path: Path) -> None:
+    name = f"rollcall_dev_{secrets.token_hex(4)}"
+    database_url = await create_database(servers[0], name)
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url}
+    process = start_dev(port, tmp_path, env)
+    try:
+        token = read_banner_token(process)
+        exercise(f"http://127.0.0.1:{port}", token)
+        stop_and_check_children(process)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        await drop_database(servers[0], name)
+
+
+@pytest.mark.usefixtures("clean_slate")
+def test_dev_on_a_bare_machine_starts_embedded_servers_and_reuses_them(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    for run in range(2):
+        port = free_port()
+        process = start_dev(port, tmp_path, env)
+        try:
+            token = read_banner_token(process)
+            exercise(f"http://127.0.0.1:{port}", token)
+            stop_and_check_children(process)
+        finally:
+            if process.poll() is None:
+                process.kill()
+        assert (tmp_path / "postgres" / "PG_VERSION").exists(), run
