@@ -14,7 +14,7 @@ from typing import TypeVar
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.config import DatabaseSettings, Settings, SettingsError
+from app.config import DEV_AUDIENCE, DatabaseSettings, Settings, SettingsError
 from app.config import RedisSettings as AppRedisSettings
 
 T = TypeVar("T")
@@ -42,7 +42,7 @@ def main() -> None:
     """rollcall: operations backend for youth sports clubs and union hiring halls."""
 
 
-@main.command()
+@main.command("serve")
 @click.option("--host", default="0.0.0.0", show_default=True, help="Interface to listen on.")
 @click.option("--port", type=int, default=None, help="Port (default: $PORT, else 8000).")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes.")
@@ -65,7 +65,7 @@ def serve(host: str, port: int | None, workers: int) -> None:
     )
 
 
-@main.command()
+@main.command("worker")
 def worker() -> None:
     """Run one arq worker (same as `arq workers.WorkerSettings`)."""
     _settings()
@@ -107,6 +107,7 @@ def dev_token(tenant: str, roles: tuple[str, ...], sub: str, email: str, ttl: in
         email=email or None,
         ttl_seconds=ttl,
         tenant_claim=os.environ.get("AUTH_TENANT_CLAIM") or "tenant",
+        audience=os.environ.get("AUTH_AUDIENCE") or DEV_AUDIENCE,
     )
     click.echo(
         f"# tenant={tenant} roles={','.join(roles) or '-'} sub={sub} expires in {ttl}s; "
@@ -248,3 +249,8 @@ def worker_ping(timeout: float) -> None:
         click.echo(asyncio.run(round_trip()))
     except TimeoutError:
         raise click.ClickException(f"no worker answered within {timeout:g}s") from None
+
+
+# The container image's commands: `api`, `worker`, `migrate` (see Containerfile).
+main.add_command(serve, name="api")
+main.add_command(db_upgrade, name="migrate")

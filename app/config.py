@@ -160,7 +160,8 @@ def _auth_settings(env: _Env, *, is_dev: bool, data_dir: Path) -> AuthSettings:
         jwks_file = dev_jwks_path(data_dir)
     elif not jwks_url and not jwks_file:
         raise SettingsError("AUTH_JWKS_URL", "required (or AUTH_JWKS_FILE): where the issuer's signing keys are")
-    issuer = env.get("AUTH_ISSUER") or (DEV_ISSUER if uses_dev_keys else "")
+    # Dev tokens always carry the dev issuer, so with the dev keys AUTH_ISSUER does not apply.
+    issuer = DEV_ISSUER if uses_dev_keys else (env.get("AUTH_ISSUER") or "")
     if not issuer:
         raise SettingsError("AUTH_ISSUER", "required: the `iss` every access token must carry")
     if not is_dev and issuer == DEV_ISSUER:

@@ -67,6 +67,8 @@ def run_dev(*, port: int, data_dir: Path) -> int:
                 email="admin@demo-club.localhost",
                 ttl_seconds=8 * 3600,
                 tenant_claim=settings.auth.tenant_claim,
+                issuer=settings.auth.issuer,
+                audience=settings.auth.audience,
             )
             _print_banner(base_url, settings, services.embedded, token)
             while not stop.requested:

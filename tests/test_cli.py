@@ -54,9 +54,10 @@ def test_dev_token_prints_a_verifiable_token_last(tmp_path: Path) -> None:
     assert jwt.get_unverified_header(token)["kid"].startswith(DEV_KID_PREFIX)
     assert oct((tmp_path / "dev-keys" / "signing-key.pem").stat().st_mode)[-3:] == "600"
 
-    again = rollcall("dev-token", "--tenant", "demo-club", "--data-dir", str(tmp_path), env={})
+    again = rollcall("dev-token", "--tenant", "demo-club", "--data-dir", str(tmp_path), env={"AUTH_AUDIENCE": "spa"})
     second = again.stdout.strip().splitlines()[-1]
     assert jwt.get_unverified_header(second)["kid"] == jwt.get_unverified_header(token)["kid"]
+    assert jwt.decode(second, key.key, algorithms=["ES256"], audience="spa")["tenant"] == "demo-club"
 
 
 def test_db_commands_migrate_report_and_undo(scratch_database: str) -> None:

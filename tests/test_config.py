@@ -103,6 +103,20 @@ def test_dev_mode_defaults_to_the_dev_keys_and_readable_logs(tmp_path: Path) -> 
     assert (settings.log.level, settings.log.format) == ("DEBUG", "console")
 
 
+def test_dev_keys_always_mean_the_dev_issuer_but_the_audience_is_configurable(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {
+            "ROLLCALL_ENV": "dev",
+            "DATABASE_URL": GOOD["DATABASE_URL"],
+            "REDIS_URL": GOOD["REDIS_URL"],
+            "AUTH_ISSUER": "",
+            "AUTH_AUDIENCE": "rollcall-api",
+            "DATA_DIR": str(tmp_path),
+        }
+    )
+    assert (settings.auth.issuer, settings.auth.audience) == (DEV_ISSUER, "rollcall-api")
+
+
 def test_dev_mode_with_a_real_issuer_does_not_trust_dev_keys() -> None:
     settings = settings_with(ROLLCALL_ENV="dev")
     assert settings.auth.accept_dev_keys is False
