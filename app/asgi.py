@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
+from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
@@ -17,6 +18,7 @@ from redis.asyncio import Redis
 
 from app import __version__
 from app.config import Settings, SettingsError, get_settings
+from app.core.auth import provide_principal
 from app.core.auth.middleware import Authenticator, BearerAuthMiddleware, TenantDirectory
 from app.core.auth.tokens import TokenVerifier, key_source_for
 from app.core.db import alchemy_config
@@ -62,6 +64,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         path="/",
         route_handlers=[TenantController],
         security=[{BEARER_SCHEME: []}],
+        dependencies={"principal": Provide(provide_principal, sync_to_thread=False)},
     )
     app = Litestar(
         route_handlers=[HealthController, authenticated],

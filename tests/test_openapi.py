@@ -72,3 +72,9 @@ async def test_a_bearer_token_can_be_pasted_for_protected_operations(document: d
 async def test_readiness_documents_its_503(document: dict[str, Any]) -> None:
     responses = document["paths"]["/health/ready"]["get"]["responses"]
     assert "application/problem+json" in responses["503"]["content"]
+
+
+async def test_admin_operations_document_their_auth_problems(document: dict[str, Any]) -> None:
+    responses = document["paths"]["/api/v1/admin/tenants/current"]["get"]["responses"]
+    for status in ("401", "403"):
+        assert "application/problem+json" in responses[status]["content"]

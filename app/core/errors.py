@@ -18,13 +18,21 @@ import structlog
 from advanced_alchemy.exceptions import IntegrityError, NotFoundError
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi import ResponseSpec
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.exc import IntegrityError as SQLIntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-__all__ = ["PROBLEM_MEDIA_TYPE", "FieldError", "Problem", "problem_exception_handlers", "problem_type"]
+__all__ = [
+    "PROBLEM_MEDIA_TYPE",
+    "FieldError",
+    "Problem",
+    "problem_exception_handlers",
+    "problem_responses",
+    "problem_type",
+]
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -159,6 +167,28 @@ def _detail(request: Request[Any, Any, Any], exc: HTTPException) -> str:
 
 def _log_server_error(request: Request[Any, Any, Any], exc: Exception) -> None:
     logger.error("unhandled_error", path=request.url.path, method=request.method, exc_info=exc)
+
+
+def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
+    """OpenAPI ``responses`` documenting the problem documents an operation can answer with."""
+    return {
+        status: ResponseSpec(
+            data_container=Problem,
+            description=_RESPONSE_DESCRIPTIONS.get(status, HTTPStatus(status).phrase),
+            media_type=PROBLEM_MEDIA_TYPE,
+        )
+        for status in statuses
+    }
+
+
+_RESPONSE_DESCRIPTIONS = {
+    401: "No token, or the token does not verify",
+    403: "The token lacks a role, or names no known tenant",
+    404: "No such resource in the caller's tenant",
+    409: "The change conflicts with the current state",
+    422: "The request is well-formed but breaks a rule",
+    429: "Too many requests; see Retry-After",
+}
 
 
 def problem_exception_handlers() -> dict[type[Exception] | int, Any]:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Controller, Request, get
+from litestar import Controller, get
 from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Principal, requires_role
+from app.core.errors import problem_responses
 from app.tenants.schemas import TenantRead
 from app.tenants.services import TenantService
 
@@ -20,11 +19,16 @@ class TenantController(Controller):
     tags = ["tenants"]
     guards = [requires_role("admin")]
 
-    @get("/current", operation_id="getCurrentTenant", summary="The caller's tenant")
+    @get(
+        "/current",
+        operation_id="getCurrentTenant",
+        summary="The caller's tenant",
+        responses=problem_responses(401, 403),
+    )
     async def current(
-        self, request: Request[Principal, Any, Any], db_session: NamedDependency[AsyncSession]
+        self, principal: NamedDependency[Principal], db_session: NamedDependency[AsyncSession]
     ) -> TenantRead:
         """The tenant named by the caller's token (role `admin`)."""
         service = TenantService(session=db_session)
-        tenant = await service.get(request.user.tenant.id)
+        tenant = await service.get(principal.tenant.id)
         return service.to_schema(tenant, schema_type=TenantRead)

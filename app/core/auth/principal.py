@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
+
+from litestar import Request
+from litestar.exceptions import NotAuthorizedException
 
 from app.tenants.models import TenantKind
 
-__all__ = ["Principal", "TenantRef"]
+__all__ = ["Principal", "TenantRef", "provide_principal"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,3 +37,11 @@ class Principal:
 
     def has_role(self, role: str) -> bool:
         return role in self.roles
+
+
+def provide_principal(request: Request[Any, Any, Any]) -> Principal:
+    """Dependency ``principal``: the authenticated caller of this request."""
+    user = request.scope.get("user")
+    if not isinstance(user, Principal):
+        raise NotAuthorizedException("authentication is required")
+    return user
