@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 
@@ -89,17 +90,18 @@ async def test_a_missing_jwks_file_means_unavailable(tmp_path: Path) -> None:
         await JWKSFile(tmp_path / "absent.json").get("any")
 
 
+async def get_current_tenant(env: dict[str, str], jwks_url: str, token: str) -> httpx.Response:
+    """Ask an app that reads its keys from ``jwks_url`` for the caller's tenant."""
+    settings = Settings.from_env({**{k: v for k, v in env.items() if k != "AUTH_JWKS_FILE"}, "AUTH_JWKS_URL": jwks_url})
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        return await client.get("/api/v1/admin/tenants/current", headers={"Authorization": f"Bearer {token}"})
+
+
 @pytest.mark.usefixtures("tenants")
 async def test_the_api_verifies_tokens_against_the_jwks_url(
     issuer: JWKSServer, env: dict[str, str], mint: Callable[..., str]
 ) -> None:
-    settings = Settings.from_env(
-        {**{k: v for k, v in env.items() if k != "AUTH_JWKS_FILE"}, "AUTH_JWKS_URL": issuer.url}
-    )
-    async with AsyncTestClient(app=create_app(settings)) as client:
-        response = await client.get(
-            "/api/v1/admin/tenants/current", headers={"Authorization": f"Bearer {mint(roles=['admin'])}"}
-        )
+    response = await get_current_tenant(env, issuer.url, mint(roles=["admin"]))
     assert response.status_code == 200
 
 
@@ -108,13 +110,7 @@ async def test_an_unreachable_issuer_is_503_not_401(
     issuer: JWKSServer, env: dict[str, str], mint: Callable[..., str]
 ) -> None:
     issuer.status = 502
-    settings = Settings.from_env(
-        {**{k: v for k, v in env.items() if k != "AUTH_JWKS_FILE"}, "AUTH_JWKS_URL": issuer.url}
-    )
-    async with AsyncTestClient(app=create_app(settings)) as client:
-        response = await client.get(
-            "/api/v1/admin/tenants/current", headers={"Authorization": f"Bearer {mint(roles=['admin'])}"}
-        )
+    response = await get_current_tenant(env, issuer.url, mint(roles=["admin"]))
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
     assert "signing keys are unavailable" in response.json()["detail"]
