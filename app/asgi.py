@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 leeway_seconds=settings.auth.leeway_seconds,
                 accept_dev_keys=settings.auth.accept_dev_keys,
             ),
-            tenants=TenantDirectory(db.create_session_maker()),  # type: ignore[arg-type]
+            tenants=TenantDirectory(db.create_session_maker()),
             tenant_claim=settings.auth.tenant_claim,
         )
         try:

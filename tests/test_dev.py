@@ -14,7 +14,6 @@ from pathlib import Path
 
 import httpx
 import psutil
-import pytest
 
 from tests.conftest import create_database, drop_database
 from tests.processes import free_port

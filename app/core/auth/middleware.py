@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,7 +12,7 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException, ServiceUnavailableException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth.keys import KeysUnavailableError
 from app.core.auth.principal import Principal, TenantRef
@@ -27,7 +28,7 @@ logger = structlog.get_logger(__name__)
 class TenantDirectory:
     """Resolves tenant slugs, caching hits briefly (tenants are rarely created and never renamed)."""
 
-    session_maker: async_sessionmaker[AsyncSession]
+    session_maker: Callable[[], AsyncSession]
     ttl_seconds: float = 30.0
     _cache: dict[str, tuple[TenantRef, float]] = field(default_factory=dict)
 
