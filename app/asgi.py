@@ -7,6 +7,7 @@ from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
+from arq.connections import ArqRedis
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
@@ -14,7 +15,6 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
-from redis.asyncio import Redis
 
 from app import __version__
 from app.config import Settings, SettingsError, get_settings
@@ -25,6 +25,9 @@ from app.core.db import alchemy_config
 from app.core.errors import problem_exception_handlers
 from app.core.health import HealthController
 from app.core.logging import RequestLogMiddleware, configure_logging
+from app.core.metrics import MetricsController, http_metrics
+from app.outbox.controllers import OutboxController
+from app.outbox.emit import Nudger
 from app.tenants.controllers import TenantController
 
 __all__ = ["create_app"]
@@ -36,11 +39,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
     """Build the app. Without ``settings`` they are read from the environment (a bad one exits with one line)."""
     settings = settings or load_settings_or_exit()
     configure_logging(settings.log)
-    db = alchemy_config(settings.database)
+    nudger = Nudger()
+    db = alchemy_config(settings.database, nudger=nudger)
 
     @asynccontextmanager
     async def backing_services(app: Litestar) -> AsyncGenerator[None, None]:
-        redis = Redis.from_url(settings.redis.url, socket_connect_timeout=2, socket_timeout=5)
+        # One lazy client (no connection until used): readiness pings it, nudges enqueue through it.
+        redis = ArqRedis.from_url(settings.redis.url, socket_connect_timeout=2, socket_timeout=5)
+        nudger.pool = redis
         key_source = key_source_for(settings.auth)
         app.state.redis = redis
         app.state.authenticator = Authenticator(
@@ -57,20 +63,22 @@ def create_app(settings: Settings | None = None) -> Litestar:
         try:
             yield
         finally:
+            await nudger.drain()
+            nudger.pool = None
             await key_source.aclose()
             await redis.aclose()
 
     authenticated = Router(
         path="/",
-        route_handlers=[TenantController],
+        route_handlers=[TenantController, OutboxController],
         security=[{BEARER_SCHEME: []}],
         dependencies={"principal": Provide(provide_principal, sync_to_thread=False)},
     )
     app = Litestar(
-        route_handlers=[HealthController, authenticated],
+        route_handlers=[HealthController, MetricsController, authenticated],
         plugins=[SQLAlchemyPlugin(config=db)],
         lifespan=[backing_services],
-        middleware=[DefineMiddleware(BearerAuthMiddleware, exclude=["^/schema"])],
+        middleware=[http_metrics().middleware, DefineMiddleware(BearerAuthMiddleware, exclude=["^/schema"])],
         exception_handlers=problem_exception_handlers(),
         cors_config=_cors(settings),
         openapi_config=_openapi(),
@@ -128,6 +136,8 @@ def _openapi() -> OpenAPIConfig:
         tags=[
             Tag(name="health", description="Probes for orchestrators and load balancers"),
             Tag(name="tenants", description="The caller's organisation"),
+            Tag(name="outbox", description="Event delivery: inspect, replay, discard, ping"),
+            Tag(name="operations", description="Metrics for Prometheus"),
         ],
         use_handler_docstrings=True,
     )

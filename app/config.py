@@ -22,6 +22,8 @@ __all__ = [
     "DatabaseSettings",
     "Environment",
     "LogSettings",
+    "MetricsSettings",
+    "OutboxSettings",
     "RedisSettings",
     "ServerSettings",
     "Settings",
@@ -92,6 +94,52 @@ class AuthSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class OutboxSettings:
+    """How workers deliver outbox events (see the README's "Outbox" section)."""
+
+    max_attempts: int = 10
+    lease_seconds: float = 15.0
+    backoff_base_seconds: float = 1.0
+    backoff_cap_seconds: float = 600.0
+    batch_size: int = 500
+    concurrency: int = 16
+    sweep_seconds: float = 1.0
+    poll_seconds: float = 0.002
+    """How often an idle worker looks for nudges in Redis (arq's poll delay)."""
+    shutdown_grace_seconds: float = 10.0
+    retention_days: int = 7
+    handler_modules: tuple[str, ...] = ()
+    """Extra modules whose import registers handlers (plug-ins, benchmarks)."""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> OutboxSettings:
+        env = _Env(os.environ if environ is None else environ)
+        modules = env.get("OUTBOX_HANDLER_MODULES") or ""
+        return cls(
+            max_attempts=env.integer("OUTBOX_MAX_ATTEMPTS", 10, minimum=1, maximum=1000),
+            lease_seconds=env.number("OUTBOX_LEASE_SECONDS", 15.0, minimum=1.0, maximum=3600.0),
+            backoff_base_seconds=env.number("OUTBOX_BACKOFF_BASE_SECONDS", 1.0, minimum=0.0, maximum=3600.0),
+            backoff_cap_seconds=env.number("OUTBOX_BACKOFF_CAP_SECONDS", 600.0, minimum=0.0, maximum=7 * 86400.0),
+            batch_size=env.integer("OUTBOX_BATCH_SIZE", 500, minimum=1, maximum=10000),
+            concurrency=env.integer("OUTBOX_CONCURRENCY", 16, minimum=1, maximum=1000),
+            sweep_seconds=env.number("OUTBOX_SWEEP_SECONDS", 1.0, minimum=0.05, maximum=60.0),
+            poll_seconds=env.number("OUTBOX_POLL_SECONDS", 0.002, minimum=0.0005, maximum=5.0),
+            shutdown_grace_seconds=env.number("OUTBOX_SHUTDOWN_GRACE_SECONDS", 10.0, minimum=0.0, maximum=600.0),
+            retention_days=env.integer("OUTBOX_RETENTION_DAYS", 7, minimum=1, maximum=3650),
+            handler_modules=tuple(m.strip() for m in modules.split(",") if m.strip()),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsSettings:
+    token: str | None = None
+    """When set, ``GET /metrics`` needs ``Authorization: Bearer <token>``."""
+    worker_port: int = 9100
+    """Each worker serves its Prometheus metrics here (0: off)."""
+    worker_host: str = "0.0.0.0"
+
+
+@dataclass(frozen=True, slots=True)
 class LogSettings:
     level: str = "INFO"
     format: str = "json"
@@ -113,6 +161,8 @@ class Settings:
     auth: AuthSettings
     log: LogSettings = field(default_factory=LogSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
+    outbox: OutboxSettings = field(default_factory=OutboxSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
 
     @property
     def is_dev(self) -> bool:
@@ -139,7 +189,14 @@ class Settings:
             format=env.choice("LOG_FORMAT", ("json", "console"), "console" if is_dev else "json"),
         )
         auth = _auth_settings(env, is_dev=is_dev, data_dir=data_dir)
-        return cls(Environment(environment), database, redis, auth, log, server)
+        metrics = MetricsSettings(
+            token=env.get("METRICS_TOKEN"),
+            worker_port=env.integer("WORKER_METRICS_PORT", 9100, minimum=0, maximum=65535),
+            worker_host=env.get("WORKER_METRICS_HOST") or "0.0.0.0",
+        )
+        return cls(
+            Environment(environment), database, redis, auth, log, server, OutboxSettings.from_env(environ), metrics
+        )
 
 
 def dev_jwks_path(data_dir: Path) -> Path:
@@ -223,6 +280,18 @@ class _Env:
             raise SettingsError(name, f"expected an integer, got '{raw}'") from None
         if not minimum <= value <= maximum:
             raise SettingsError(name, f"must be between {minimum} and {maximum}, got {value}")
+        return value
+
+    def number(self, name: str, default: float, *, minimum: float, maximum: float) -> float:
+        raw = self.get(name)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise SettingsError(name, f"expected a number, got '{raw}'") from None
+        if not minimum <= value <= maximum:
+            raise SettingsError(name, f"must be between {minimum:g} and {maximum:g}, got {value:g}")
         return value
 
     def choice(self, name: str, allowed: tuple[str, ...] | list[str], default: str, *, upper: bool = False) -> str:

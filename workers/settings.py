@@ -1,30 +1,56 @@
-"""The arq ``WorkerSettings`` and the worker's lifecycle hooks."""
+"""The arq ``WorkerSettings`` and the worker's lifecycle: the outbox relay runs for the worker's lifetime."""
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
-from arq import func
+import structlog
+from arq import cron, func
 from arq.connections import RedisSettings
+from prometheus_client import start_http_server
 
 from app.config import Settings
 from app.core.db import alchemy_config
 from app.core.logging import configure_logging
-from workers.jobs import ping
+from app.outbox.emit import Nudger
+from app.outbox.relay import Relay
+from workers.jobs import outbox_nudge, outbox_retention, outbox_sweep, ping
 
-__all__ = ["worker_settings"]
+__all__ = ["HANDLER_MODULES", "worker_settings"]
+
+logger = structlog.get_logger(__name__)
+
+HANDLER_MODULES: tuple[str, ...] = ("app.outbox.events",)
+"""Modules whose import registers the outbox handlers this worker runs."""
 
 
 def worker_settings(settings: Settings) -> type:
     """A declarative arq ``WorkerSettings`` class bound to ``settings``."""
-    db = alchemy_config(settings.database)
+    nudger = Nudger()
+    db = alchemy_config(settings.database, nudger=nudger)
 
     async def on_startup(ctx: dict[str, Any]) -> None:
         configure_logging(settings.log)
+        for module in (*HANDLER_MODULES, *settings.outbox.handler_modules):
+            importlib.import_module(module)
+        nudger.pool = ctx["redis"]  # follow-up events emitted by handlers nudge too
         ctx["settings"] = settings
         ctx["session_maker"] = db.create_session_maker()
+        relay = Relay(ctx["session_maker"], settings.outbox)
+        relay.start()
+        ctx["relay"] = relay
+        if settings.metrics.worker_port:
+            try:
+                start_http_server(settings.metrics.worker_port, addr=settings.metrics.worker_host)
+            except OSError as error:
+                logger.warning("worker_metrics_unavailable", port=settings.metrics.worker_port, error=str(error))
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
+        relay: Relay | None = ctx.get("relay")
+        if relay is not None:
+            await relay.stop()
+        await nudger.drain()
         await db.get_engine().dispose()
 
     return type(
@@ -32,13 +58,18 @@ def worker_settings(settings: Settings) -> type:
         (),
         {
             "redis_settings": RedisSettings.from_dsn(settings.redis.url),
-            "functions": [func(ping, keep_result=60)],
+            "functions": [func(ping, keep_result=60), func(outbox_nudge, keep_result=0), outbox_retention],
+            "cron_jobs": [
+                cron(outbox_sweep, second=set(range(60)), unique=True, keep_result=0),
+                cron(outbox_retention, hour={3}, minute={17}, second={0}, unique=True, timeout=3600),
+            ],
             "on_startup": on_startup,
             "on_shutdown": on_shutdown,
             "handle_signals": True,
             "max_jobs": 50,
             "job_timeout": 60,
             "keep_result": 0,
+            "poll_delay": settings.outbox.poll_seconds,
             "health_check_interval": 10,
         },
     )

@@ -14,6 +14,7 @@ from advanced_alchemy.extensions.litestar import (
 from sqlalchemy.pool import NullPool
 
 from app.config import DatabaseSettings
+from app.outbox.emit import NUDGER_KEY, Nudger
 
 __all__ = ["MIGRATIONS_DIR", "alchemy_config", "alembic_commands"]
 
@@ -21,11 +22,12 @@ MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 VERSION_TABLE = "alembic_version"
 
 
-def alchemy_config(settings: DatabaseSettings) -> SQLAlchemyAsyncConfig:
+def alchemy_config(settings: DatabaseSettings, *, nudger: Nudger | None = None) -> SQLAlchemyAsyncConfig:
     """advanced-alchemy's config for the app, the workers and the migrations.
 
     Sessions never autocommit: a service commits explicitly so that a failed
-    commit surfaces as an error response instead of a silent 2xx.
+    commit surfaces as an error response instead of a silent 2xx. With a
+    ``nudger``, a commit that carried outbox events nudges the workers.
     """
     if settings.pool_size == 0:
         engine_config = EngineConfig(poolclass=NullPool)
@@ -39,7 +41,9 @@ def alchemy_config(settings: DatabaseSettings) -> SQLAlchemyAsyncConfig:
     return SQLAlchemyAsyncConfig(
         connection_string=settings.url,
         engine_config=engine_config,
-        session_config=AsyncSessionConfig(expire_on_commit=False),
+        session_config=AsyncSessionConfig(
+            expire_on_commit=False, info={NUDGER_KEY: nudger} if nudger is not None else None
+        ),
         alembic_config=AlembicAsyncConfig(
             script_location=str(MIGRATIONS_DIR),
             version_table_name=VERSION_TABLE,

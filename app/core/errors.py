@@ -29,6 +29,8 @@ __all__ = [
     "PROBLEM_MEDIA_TYPE",
     "FieldError",
     "Problem",
+    "RuleViolationError",
+    "StateConflictError",
     "problem_exception_handlers",
     "problem_responses",
     "problem_type",
@@ -61,6 +63,14 @@ _UNAVAILABLE = (
     ConnectionError,
     TimeoutError,
 )
+
+
+class StateConflictError(Exception):
+    """A business rule: the resource's current state does not allow this change (409)."""
+
+
+class RuleViolationError(Exception):
+    """A business rule refuses a well-formed request (422)."""
 
 
 def problem_type(slug: str) -> str:
@@ -120,6 +130,10 @@ def _classify(
                 _TYPE_OF_STATUS.get(status, "error"),
             )
         return status, _detail(request, exc), headers, None, _TYPE_OF_STATUS.get(status, "error")
+    if isinstance(exc, StateConflictError):
+        return 409, str(exc), None, None, "conflict"
+    if isinstance(exc, RuleViolationError):
+        return 422, str(exc), None, None, "unprocessable"
     if isinstance(exc, NotFoundError):
         return 404, "the resource does not exist", None, None, "not-found"
     if isinstance(exc, IntegrityError | SQLIntegrityError):

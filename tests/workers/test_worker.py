@@ -15,7 +15,8 @@ async def test_a_worker_runs_the_ping_job(settings: Settings) -> None:
     pool = await create_pool(RedisSettings.from_dsn(settings.redis.url))
     job = await pool.enqueue_job("ping")
     assert job is not None
-    worker = create_worker(settings_cls, burst=True, poll_delay=0.05, handle_signals=False)
+    # Burst mode ends when the queue is empty; the every-second sweep cron would keep it busy.
+    worker = create_worker(settings_cls, burst=True, poll_delay=0.05, handle_signals=False, cron_jobs=[])
     try:
         await worker.main()
         assert worker.jobs_complete == 1
@@ -30,4 +31,8 @@ async def test_a_worker_runs_the_ping_job(settings: Settings) -> None:
 def test_worker_settings_point_at_the_configured_redis(settings: Settings) -> None:
     settings_cls = worker_settings(settings)
     assert settings_cls.redis_settings == RedisSettings.from_dsn(settings.redis.url)  # type: ignore[attr-defined]
-    assert [f.name for f in settings_cls.functions] == ["ping"]  # type: ignore[attr-defined]
+    functions = {getattr(f, "name", getattr(f, "__name__", None)) for f in settings_cls.functions}  # type: ignore[attr-defined]
+    assert functions == {"ping", "outbox_nudge", "outbox_retention"}
+    crons = {job.name for job in settings_cls.cron_jobs}  # type: ignore[attr-defined]
+    assert crons == {"cron:outbox_sweep", "cron:outbox_retention"}
+    assert settings_cls.poll_delay == settings.outbox.poll_seconds  # type: ignore[attr-defined]

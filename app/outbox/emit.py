@@ -1,0 +1,108 @@
+"""``emit``: add an event to the caller's transaction; after the commit, nudge the workers."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+from uuid import UUID, uuid4
+
+import msgspec
+import structlog
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from app.outbox.models import OutboxEvent
+from app.outbox.registry import OutboxRegistry, registry
+
+__all__ = ["NUDGER_KEY", "NUDGE_JOB", "Nudger", "emit", "request_nudge"]
+
+logger = structlog.get_logger(__name__)
+
+NUDGE_JOB = "outbox_nudge"
+NUDGER_KEY = "rollcall.outbox.nudger"
+"""``Session.info`` key of the :class:`Nudger` (set through the session factory's ``info``)."""
+_PENDING_NUDGE = "rollcall.outbox.pending_nudge"
+
+
+def emit(
+    session: AsyncSession,
+    aggregate_type: str,
+    aggregate_id: str | UUID,
+    event_type: str,
+    payload: msgspec.Struct,
+    tenant_id: UUID | None,
+    *,
+    events: OutboxRegistry = registry,
+) -> UUID:
+    """Add an event to ``session``'s transaction and return its id; it exists only if the caller commits.
+
+    The payload must be the Struct registered for ``event_type``; it is validated
+    (including ``Meta`` constraints) before anything is written.
+    """
+    payload_type = events.payload_type(event_type)
+    if type(payload) is not payload_type:
+        raise TypeError(f"{event_type} takes a {payload_type.__name__} payload, not {type(payload).__name__}")
+    data: dict[str, Any] = msgspec.to_builtins(payload)
+    msgspec.convert(data, payload_type)
+    event_id = uuid4()
+    session.add(
+        OutboxEvent(
+            id=event_id,
+            tenant_id=tenant_id,
+            aggregate_type=aggregate_type,
+            aggregate_id=str(aggregate_id),
+            event_type=event_type,
+            payload=data,
+        )
+    )
+    request_nudge(session)
+    return event_id
+
+
+def request_nudge(session: AsyncSession) -> None:
+    """Nudge the workers once this session's transaction commits (nothing happens on rollback)."""
+    session.info[_PENDING_NUDGE] = True
+
+
+class Nudger:
+    """Best-effort "work exists" signal to the workers, sent through arq after a commit.
+
+    A failed nudge is logged and forgotten: the workers' sweep finds the event
+    within a second anyway. The pool is attached when the process starts.
+    """
+
+    def __init__(self) -> None:
+        self.pool: Any = None
+        self._sending: set[asyncio.Task[None]] = set()
+
+    def schedule(self) -> None:
+        if self.pool is None:
+            return
+        task = asyncio.get_running_loop().create_task(self._send())
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def _send(self) -> None:
+        try:
+            await self.pool.enqueue_job(NUDGE_JOB)
+        except Exception as error:  # noqa: BLE001  (a nudge must never fail the caller)
+            logger.warning("outbox_nudge_failed", error_type=type(error).__name__, error=str(error)[:200])
+
+    async def drain(self) -> None:
+        """Wait for nudges in flight (at shutdown)."""
+        if self._sending:
+            await asyncio.gather(*self._sending, return_exceptions=True)
+
+
+@event.listens_for(Session, "after_commit")
+def _nudge_after_commit(session: Session) -> None:
+    if session.info.pop(_PENDING_NUDGE, False):
+        nudger = session.info.get(NUDGER_KEY)
+        if isinstance(nudger, Nudger):
+            nudger.schedule()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(_PENDING_NUDGE, None)
