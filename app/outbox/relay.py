@@ -136,7 +136,7 @@ class Relay:
 
         async def consume() -> None:
             while pending and not self._stopping:
-                outcomes.append(await self._deliver(pending.popleft(), already))
+                outcomes.append(await self.deliver_event(pending.popleft(), already))
 
         await asyncio.gather(*(consume() for _ in range(min(self.settings.concurrency, len(claimed)))))
         unstarted = list(pending)
@@ -149,7 +149,8 @@ class Relay:
         self._count(claimed, outcomes)
         return len(claimed)
 
-    async def _deliver(self, claimed: sql.ClaimedEvent, already: set[tuple[Any, str]]) -> _EventOutcome:
+    async def deliver_event(self, claimed: sql.ClaimedEvent, already: set[tuple[Any, str]]) -> _EventOutcome:
+        """Run the handlers of one claimed event that are not in ``already``; say how the event ended."""
         try:
             payload_type = self.handlers.payload_type(claimed.event_type)
         except UnknownEventTypeError as error:

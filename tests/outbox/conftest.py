@@ -1,0 +1,75 @@
+"""Outbox test kit: a private registry of event types and handlers per test, a relay over the test database."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+from uuid import UUID
+
+import msgspec
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import Settings
+from app.core.db import alchemy_config
+from app.outbox import emit
+from app.outbox.models import OutboxEvent
+from app.outbox.registry import OutboxRegistry
+from app.outbox.relay import Relay
+
+
+class Note(msgspec.Struct, kw_only=True):
+    text: str
+    size: int = msgspec.field(default=1)
+
+
+@dataclasses.dataclass
+class Kit:
+    """A test's own event types and handlers, a session factory, and helpers to emit and inspect."""
+
+    registry: OutboxRegistry
+    session_maker: Callable[[], AsyncSession]
+    settings: Settings
+
+    def relay(self, **outbox: Any) -> Relay:
+        return Relay(self.session_maker, dataclasses.replace(self.settings.outbox, **outbox), handlers=self.registry)
+
+    async def emit(
+        self, aggregate_id: str, *, event_type: str = "test.note", text: str = "hi", count: int = 1
+    ) -> list[UUID]:
+        ids = []
+        async with self.session_maker() as session:
+            for _ in range(count):
+                ids.append(
+                    emit(session, "thing", aggregate_id, event_type, Note(text=text), None, events=self.registry)
+                )
+            await session.commit()
+        return ids
+
+    async def event(self, event_id: UUID) -> OutboxEvent:
+        async with self.session_maker() as session:
+            found = await session.scalar(select(OutboxEvent).where(OutboxEvent.id == event_id))
+            assert found is not None
+            return found
+
+    async def sql(self, statement: str, **params: Any) -> list[Any]:
+        async with self.session_maker() as session:
+            result = await session.execute(text(statement), params)
+            rows = list(result.all()) if result.returns_rows else []
+            await session.commit()
+            return rows
+
+    async def deliveries(self, event_id: UUID) -> dict[str, tuple[str, str | None]]:
+        rows = await self.sql("SELECT handler, outcome, note FROM outbox_deliveries WHERE event_id = :id", id=event_id)
+        return {row.handler: (row.outcome, row.note) for row in rows}
+
+
+@pytest.fixture
+async def kit(settings: Settings) -> AsyncIterator[Kit]:
+    config = alchemy_config(settings.database)
+    registry = OutboxRegistry()
+    registry.register_event_type("test.note", Note)
+    yield Kit(registry, config.create_session_maker(), settings)
+    await config.get_engine().dispose()

@@ -1,0 +1,173 @@
+"""Delivery end to end: the after-commit nudge through arq, the relay loop, a real worker process, metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import httpx
+import pytest
+from arq.connections import ArqRedis
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from app.config import DatabaseSettings, Settings
+from app.core.db import alchemy_config
+from app.outbox import emit
+from app.outbox.emit import NUDGE_JOB, Nudger
+from app.outbox.models import OutboxStatus
+from app.outbox.registry import Event
+from app.outbox.relay import Relay
+from tests.outbox.conftest import Kit, Note
+from tests.processes import free_port, rollcall_process
+from workers.jobs import outbox_retention
+
+
+async def emit_and_commit(settings: Settings, kit: Kit, nudger: Nudger, *, commit: bool = True) -> None:
+    config = alchemy_config(settings.database, nudger=nudger)
+    async with config.get_session() as session:
+        emit(session, "thing", "A", "test.note", Note(text="x"), None, events=kit.registry)
+        if commit:
+            await session.commit()
+        else:
+            await session.rollback()
+    await nudger.drain()
+    await config.get_engine().dispose()
+
+
+async def test_a_commit_with_events_nudges_the_workers_through_arq(settings: Settings, kit: Kit) -> None:
+    nudger = Nudger()
+    nudger.pool = ArqRedis.from_url(settings.redis.url)
+    await emit_and_commit(settings, kit, nudger)
+    jobs = await nudger.pool.queued_jobs()
+    assert [job.function for job in jobs] == [NUDGE_JOB]
+    await nudger.pool.aclose()
+
+
+async def test_a_rollback_nudges_nobody(settings: Settings, kit: Kit) -> None:
+    nudger = Nudger()
+    nudger.pool = ArqRedis.from_url(settings.redis.url)
+    await emit_and_commit(settings, kit, nudger, commit=False)
+    assert await nudger.pool.queued_jobs() == []
+    await nudger.pool.aclose()
+
+
+async def test_a_failed_nudge_is_logged_and_the_commit_stands(
+    settings: Settings, kit: Kit, capsys: pytest.CaptureFixture[str]
+) -> None:
+    nudger = Nudger()
+    nudger.pool = ArqRedis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=1)
+    await emit_and_commit(settings, kit, nudger)
+    assert len(await kit.sql("SELECT id FROM outbox_events")) == 1
+    captured = capsys.readouterr()
+    assert "outbox_nudge_failed" in captured.out + captured.err
+    await nudger.pool.aclose()
+
+
+async def wait_for(check: Callable[[], Any], within: float = 10) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if await check():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("condition not met in time")
+
+
+async def test_the_relay_delivers_on_a_wake_and_on_its_own_sweep(kit: Kit) -> None:
+    delivered: list[str] = []
+
+    @kit.registry.handler("test.note", name="collect")
+    async def collect(event: Event[Note]) -> None:
+        delivered.append(event.payload.text)
+
+    relay = kit.relay(sweep_seconds=0.2)
+    relay.start()
+    await kit.emit("A", text="woken")
+    relay.wake()
+    await wait_for(lambda: _true(delivered == ["woken"]), within=2)
+    await kit.emit("B", text="swept")  # no wake: the sweep finds it
+    await wait_for(lambda: _true(delivered == ["woken", "swept"]), within=2)
+    await relay.stop()
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+async def test_the_relay_keeps_running_while_the_database_is_down(settings: Settings, kit: Kit) -> None:
+
+
+    down = alchemy_config(
+        replace(settings.database, url=DatabaseSettings.from_env({"DATABASE_URL": "postgresql://x@127.0.0.1:1/x"}).url)
+    )
+
+    relay = Relay(down.create_session_maker(), replace(settings.outbox, sweep_seconds=0.05), handlers=kit.registry)
+    relay.start()
+    await asyncio.sleep(0.3)
+    await relay.stop(grace_seconds=2)
+    await down.get_engine().dispose()
+
+
+async def test_retention_job_deletes_in_batches(kit: Kit, monkeypatch: pytest.MonkeyPatch) -> None:
+    ids = [(await kit.emit(f"agg-{i}"))[0] for i in range(5)]
+    await kit.sql(
+        "UPDATE outbox_events SET status = 'delivered', delivered_at = now() - interval '10 days' WHERE id = ANY(:ids)",
+        ids=ids[:4],
+    )
+    monkeypatch.setattr("workers.jobs.RETENTION_BATCH", 3)
+    assert await outbox_retention({"relay": kit.relay(retention_days=7)}) == 4
+    assert [row.id for row in await kit.sql("SELECT id FROM outbox_events")] == [ids[4]]
+
+
+@pytest.mark.usefixtures("tenants")
+async def test_a_worker_process_delivers_an_admin_ping(
+    env: dict[str, str], client: AsyncTestClient[Litestar], mint: Callable[..., str], kit: Kit
+) -> None:
+    port = free_port()
+    with rollcall_process("worker", env={**env, "WORKER_METRICS_PORT": str(port)}):
+        response = await client.post(
+            "/api/v1/admin/outbox/ping", headers={"Authorization": f"Bearer {mint(roles=['admin'])}"}
+        )
+        assert response.status_code == 202
+        event_id = response.json()["event_id"]
+
+        async def delivered() -> bool:
+            rows = await kit.sql("SELECT status FROM outbox_events WHERE id = :id", id=event_id)
+            return bool(rows) and rows[0].status == OutboxStatus.DELIVERED.value
+
+        await wait_for(delivered, within=20)
+        assert await kit.deliveries(event_id) == {"noop": ("done", None)}
+        async with httpx.AsyncClient() as http:
+            text = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
+        assert 'rollcall_outbox_delivered_total{event_type="system.ping"} 1.0' in text
+        assert "rollcall_outbox_handler_duration_seconds_bucket" in text
+
+
+@pytest.mark.usefixtures("tenants")
+async def test_metrics_show_the_outbox_and_http_requests(
+    client: AsyncTestClient[Litestar], kit: Kit, mint: Callable[..., str]
+) -> None:
+    await kit.emit("A", count=2)
+    await client.get("/health/live")
+    response = await client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    text = response.text
+    assert "rollcall_outbox_pending_events 2.0" in text
+    assert "rollcall_outbox_dead_events 0.0" in text
+    assert "rollcall_outbox_oldest_pending_age_seconds" in text
+    assert 'path="/health/live"' in text
+    assert "rollcall_request_duration_seconds_bucket" in text
+
+
+async def test_metrics_can_require_a_token(env: dict[str, str]) -> None:
+    from app.asgi import create_app
+
+    app = create_app(Settings.from_env({**env, "METRICS_TOKEN": "s3cret-scrape"}))
+    async with AsyncTestClient(app=app) as client:
+        assert (await client.get("/metrics")).status_code == 401
+        assert (await client.get("/metrics", headers={"Authorization": "Bearer wrong"})).status_code == 401
+        assert (await client.get("/metrics", headers={"Authorization": "Bearer s3cret-scrape"})).status_code == 200
