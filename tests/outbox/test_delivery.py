@@ -99,7 +99,6 @@ async def _true(value: bool) -> bool:
 
 async def test_the_relay_keeps_running_while_the_database_is_down(settings: Settings, kit: Kit) -> None:
 
-
     down = alchemy_config(
         replace(settings.database, url=DatabaseSettings.from_env({"DATABASE_URL": "postgresql://x@127.0.0.1:1/x"}).url)
     )
