@@ -102,7 +102,7 @@ class Worker:
             self.start(env)
 
     def start(self, env: dict[str, str]) -> None:
-        self.process = subprocess.Popen(  # noqa: S603 (our own CLI)
+        self.process = subprocess.Popen(
             [sys.executable, "-m", "app", "worker"],
             env=env,
             cwd=REPO,

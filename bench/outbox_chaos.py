@@ -27,15 +27,15 @@ from uuid import UUID
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from arq.connections import ArqRedis  # noqa: E402
-from sqlalchemy import text  # noqa: E402
+from arq.connections import ArqRedis
+from sqlalchemy import text
 
-from app.config import DatabaseSettings  # noqa: E402
-from app.core.db import alchemy_config  # noqa: E402
-from app.outbox import emit  # noqa: E402
-from app.outbox.emit import Nudger  # noqa: E402
-from bench._support import Worker, drop_database, report, scratch_database, servers, worker_env  # noqa: E402
-from bench.probes import EFFECT, Probe  # noqa: E402
+from app.config import DatabaseSettings
+from app.core.db import alchemy_config
+from app.outbox import emit
+from app.outbox.emit import Nudger
+from bench._support import Worker, drop_database, report, scratch_database, servers, worker_env
+from bench.probes import EFFECT, Probe
 
 
 class Chaos:

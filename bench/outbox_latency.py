@@ -21,14 +21,14 @@ from uuid import UUID
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from arq.connections import ArqRedis  # noqa: E402
+from arq.connections import ArqRedis
 
-from app.config import DatabaseSettings  # noqa: E402
-from app.core.db import alchemy_config  # noqa: E402
-from app.outbox import emit  # noqa: E402
-from app.outbox.emit import Nudger  # noqa: E402
-from bench._support import report, scratch_database, servers, start_workers, worker_env  # noqa: E402
-from bench.probes import LATENCY, LATENCY_KEY, Probe  # noqa: E402
+from app.config import DatabaseSettings
+from app.core.db import alchemy_config
+from app.outbox import emit
+from app.outbox.emit import Nudger
+from bench._support import report, scratch_database, servers, start_workers, worker_env
+from bench.probes import LATENCY, LATENCY_KEY, Probe
 
 DATABASE = "rollcall_bench"
 
@@ -56,10 +56,10 @@ async def emit_at_rate(database_url: str, redis_url: str, rate: float, seconds: 
     return committed
 
 
-async def collect_starts(redis_url: str, expected: int, timeout: float = 60) -> dict[UUID, float]:
+async def collect_starts(redis_url: str, expected: int, within: float = 60) -> dict[UUID, float]:
     redis = ArqRedis.from_url(redis_url)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and await redis.hlen(LATENCY_KEY) < expected:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline and await redis.hlen(LATENCY_KEY) < expected:  # noqa: ASYNC110 (polls Redis)
         await asyncio.sleep(0.1)
     raw = await redis.hgetall(LATENCY_KEY)
     await redis.aclose()

@@ -21,13 +21,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import text
 
-from app.config import DatabaseSettings  # noqa: E402
-from app.core.db import alchemy_config  # noqa: E402
-from app.outbox import emit  # noqa: E402
-from app.outbox.events import SYSTEM_PING, Ping  # noqa: E402
-from bench._support import Worker, report, scratch_database, servers, worker_env  # noqa: E402
+from app.config import DatabaseSettings
+from app.core.db import alchemy_config
+from app.outbox import emit
+from app.outbox.events import SYSTEM_PING, Ping
+from bench._support import Worker, report, scratch_database, servers, worker_env
 
 DATABASE = "rollcall_bench"
 

@@ -30,6 +30,10 @@ __all__ = ["Relay", "backoff_seconds", "describe_error"]
 logger = structlog.get_logger(__name__)
 
 MAX_ERROR_LENGTH = 2000
+LEASE_EXPIRY_MARGIN = 0.005
+"""Claim this long after a lease expires (the claim compares with the database's clock)."""
+MIN_IDLE_SECONDS = 0.05
+"""Never poll faster than this while idle, even when an expired lease is held back (per-aggregate order)."""
 _SECRETS = (
     (re.compile(r"(?i)(\w+://[^:/@\s]*:)[^@\s]+@"), r"\1***@"),  # passwords in URLs
     (re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]+"), r"\1***"),
@@ -111,10 +115,21 @@ class Relay:
                 claimed = 0
             if claimed or self._stopping:
                 continue
-            # The sweep: without a nudge, look again after sweep_seconds anyway.
+            # The sweep: without a nudge, look again after sweep_seconds anyway, or as soon as a lease that
+            # a dead worker left behind expires (so its events move on the moment they may).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.settings.sweep_seconds)
+                await asyncio.wait_for(self._wake.wait(), timeout=await self._idle_timeout())
         logger.info("outbox_relay_stopped")
+
+    async def _idle_timeout(self) -> float:
+        try:
+            async with self.session_maker() as session:
+                expiry = await sql.next_lease_expiry(session)
+        except Exception:  # noqa: BLE001  (the sweep alone still works)
+            return self.settings.sweep_seconds
+        if expiry is None:
+            return self.settings.sweep_seconds
+        return min(self.settings.sweep_seconds, max(expiry + LEASE_EXPIRY_MARGIN, MIN_IDLE_SECONDS))
 
     # -- one batch ---------------------------------------------------------------------------------------
 
