@@ -125,6 +125,9 @@ def test_serve_runs_the_production_api(env: dict[str, str], mint: Callable[..., 
         )
         assert response.status_code == 200
         assert response.json()["slug"] == "demo-club"
+        metrics = httpx.get(f"{base}/metrics")  # two processes: the multiprocess registry adds them up
+        assert metrics.status_code == 200
+        assert "rollcall_requests_total" in metrics.text
         api.send_signal(signal.SIGTERM)
         assert api.wait(timeout=30) == 0
         logs = api.stderr.read() if api.stderr else ""

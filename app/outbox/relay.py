@@ -104,22 +104,46 @@ class Relay:
             await asyncio.gather(self._task, return_exceptions=True)
 
     async def run(self) -> None:
-        """Deliver until stopped: drain while there is work, then sleep until a nudge or the next sweep."""
+        """Deliver until stopped: drain while there is work, then sleep until a nudge or the next sweep.
+
+        While a full batch runs, the next one is already being claimed, so the
+        database works on that claim while this process runs handlers.
+        """
         logger.info("outbox_relay_started", batch_size=self.settings.batch_size, lease=self.settings.lease_seconds)
+        next_batch: asyncio.Task[list[sql.ClaimedEvent]] | None = None
         while not self._stopping:
             self._wake.clear()
+            claimed: list[sql.ClaimedEvent] = []
             try:
-                claimed = await self.deliver_batch()
+                claimed = await (next_batch if next_batch is not None else self._claim())
+                next_batch = None
+                if len(claimed) == self.settings.batch_size:
+                    next_batch = asyncio.get_running_loop().create_task(self._claim())
+                if claimed:
+                    await self._deliver_claimed(claimed)
             except Exception as error:  # noqa: BLE001  (database down: keep the worker alive, try again)
                 logger.warning("outbox_relay_error", error=describe_error(error))
-                claimed = 0
+                if next_batch is not None:
+                    await self._release_prefetched(next_batch)
+                    next_batch = None
             if claimed or self._stopping:
                 continue
             # The sweep: without a nudge, look again after sweep_seconds anyway, or as soon as a lease that
             # a dead worker left behind expires (so its events move on the moment they may).
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=await self._idle_timeout())
+        if next_batch is not None:
+            await self._release_prefetched(next_batch)
         logger.info("outbox_relay_stopped")
+
+    async def _release_prefetched(self, next_batch: asyncio.Task[list[sql.ClaimedEvent]]) -> None:
+        try:
+            claimed = await next_batch
+            async with self.session_maker() as session:
+                await sql.release(session, claimed)
+                await session.commit()
+        except Exception as error:  # noqa: BLE001  (their leases expire instead)
+            logger.warning("outbox_release_failed", error=describe_error(error))
 
     async def _idle_timeout(self) -> float:
         try:
@@ -135,16 +159,25 @@ class Relay:
 
     async def deliver_batch(self) -> int:
         """Claim one batch, run its handlers, complete it. Returns how many events were claimed."""
+        claimed = await self._claim()
+        if claimed:
+            await self._deliver_claimed(claimed)
+        return len(claimed)
+
+    async def _claim(self) -> list[sql.ClaimedEvent]:
         async with self.session_maker() as session:
             claimed = await sql.claim_batch(
                 session, batch_size=self.settings.batch_size, lease_seconds=self.settings.lease_seconds
             )
-            await session.commit()
-            if not claimed:
-                return 0
-            retried_ids = [event.id for event in claimed if event.attempts > 1]
-            already = await sql.delivered_handlers(session, retried_ids)
-            await session.commit()
+            await session.commit()  # publishes the leases
+        return claimed
+
+    async def _deliver_claimed(self, claimed: list[sql.ClaimedEvent]) -> None:
+        retried_ids = [event.id for event in claimed if event.attempts > 1]
+        already: set[tuple[Any, str]] = set()
+        if retried_ids:
+            async with self.session_maker() as session:
+                already = await sql.delivered_handlers(session, retried_ids)
 
         pending = deque(claimed)
         outcomes: list[_EventOutcome] = []
@@ -162,7 +195,6 @@ class Relay:
             await sql.release(session, unstarted)
             await session.commit()
         self._count(claimed, outcomes)
-        return len(claimed)
 
     async def deliver_event(self, claimed: sql.ClaimedEvent, already: set[tuple[Any, str]]) -> _EventOutcome:
         """Run the handlers of one claimed event that are not in ``already``; say how the event ended."""

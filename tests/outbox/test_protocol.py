@@ -378,3 +378,28 @@ async def test_an_event_exists_only_if_the_caller_commits(kit: Kit) -> None:
         emit(session, "thing", "A", "test.note", Note(text="x"), None, events=kit.registry)
         await session.rollback()
     assert await kit.sql("SELECT id FROM outbox_events") == []
+
+
+async def test_a_stopping_relay_releases_the_batch_it_claimed_ahead(kit: Kit) -> None:
+    started = asyncio.Event()
+    finish = asyncio.Event()
+
+    @kit.registry.handler("test.note", name="slow")
+    async def slow(event: Event[Note]) -> None:
+        started.set()
+        await finish.wait()
+
+    ids = [(await kit.emit(f"agg-{i}"))[0] for i in range(6)]
+    relay = kit.relay(batch_size=2, concurrency=1)
+    relay.start()
+    await started.wait()
+    await asyncio.sleep(0.1)
+    in_flight = await kit.sql("SELECT id FROM outbox_events WHERE status = 'in_flight'")
+    assert len(in_flight) == 4  # this batch and the next one, claimed ahead
+    stopping = asyncio.create_task(relay.stop(grace_seconds=5))
+    await asyncio.sleep(0.05)
+    finish.set()
+    await stopping
+    rows = [await kit.event(event_id) for event_id in ids]
+    assert [row.status for row in rows] == [OutboxStatus.DELIVERED] + [OutboxStatus.PENDING] * 5
+    assert [row.attempts for row in rows[1:]] == [0] * 5
