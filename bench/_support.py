@@ -15,14 +15,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 from sqlalchemy.engine import make_url
 
 from app.config import DatabaseSettings
 from app.core.db import alembic_commands
-from app.core.embedded import backing_services
+from app.core.embedded import backing_services, redis_database
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH_REDIS_DB = 12
@@ -37,42 +36,32 @@ def servers() -> Iterator[tuple[str, str]]:
         redis_url=os.environ.get("REDIS_URL") or None,
         database="postgres",
     ) as found:
-        parts = urlsplit(found.redis_url)
-        if parts.scheme == "unix":
-            redis_url = urlunsplit(parts._replace(query=f"db={BENCH_REDIS_DB}"))
-        else:
-            redis_url = urlunsplit(parts._replace(path=f"/{BENCH_REDIS_DB}"))
-        yield found.database_url, redis_url
+        yield found.database_url, redis_database(found.redis_url, BENCH_REDIS_DB)
+
+
+def _on_server(server_url: str, *statements: str) -> None:
+    async def run() -> None:
+        admin = make_url(server_url).set(drivername="postgresql").render_as_string(hide_password=False)
+        connection = await asyncpg.connect(admin)
+        try:
+            for statement in statements:
+                await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    asyncio.run(run())
 
 
 def scratch_database(server_url: str, name: str) -> str:
     """(Re)create database ``name`` on the server, migrate it, return its URL. Never touches other databases."""
-
-    async def recreate() -> None:
-        admin = make_url(server_url).set(drivername="postgresql").render_as_string(hide_password=False)
-        connection = await asyncpg.connect(admin)
-        try:
-            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await connection.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await connection.close()
-
-    asyncio.run(recreate())
+    _on_server(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
     url = make_url(server_url).set(drivername="postgresql+asyncpg", database=name).render_as_string(False)
     alembic_commands(DatabaseSettings(url=url, pool_size=0)).upgrade()
     return url
 
 
 def drop_database(server_url: str, name: str) -> None:
-    async def drop() -> None:
-        admin = make_url(server_url).set(drivername="postgresql").render_as_string(hide_password=False)
-        connection = await asyncpg.connect(admin)
-        try:
-            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await connection.close()
-
-    asyncio.run(drop())
+    _on_server(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def worker_env(database_url: str, redis_url: str, **extra: str) -> dict[str, str]:

@@ -13,7 +13,6 @@ import os
 import secrets
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
@@ -26,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.asgi import create_app
 from app.config import Settings
 from app.core.db import alchemy_config, alembic_commands
-from app.core.embedded import backing_services
+from app.core.embedded import backing_services, redis_database
 from app.tenants.models import TenantKind
 from app.tenants.services import TenantService
 from tests.tokens import SigningKeys
@@ -87,10 +86,7 @@ async def database_url(servers: tuple[str, str]) -> AsyncIterator[str]:
 @pytest.fixture(scope="session")
 def redis_url(servers: tuple[str, str]) -> str:
     """The servers' Redis, database 13: the tests may empty it at will."""
-    parts = urlsplit(servers[1])
-    if parts.scheme == "unix":
-        return urlunsplit(parts._replace(query=f"db={TEST_REDIS_DB}"))
-    return urlunsplit(parts._replace(path=f"/{TEST_REDIS_DB}"))
+    return redis_database(servers[1], TEST_REDIS_DB)
 
 
 @pytest.fixture(scope="session")

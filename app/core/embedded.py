@@ -13,8 +13,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
-__all__ = ["BackingServices", "backing_services"]
+__all__ = ["BackingServices", "backing_services", "redis_database"]
 
 DATABASE_NAME = "rollcall"
 
@@ -70,3 +71,11 @@ def _embedded_redis(directory: Path) -> Iterator[str]:
         yield f"unix://{server.socket_file}"
     finally:
         server._cleanup()  # the library's own shutdown: stops the server once no client remains
+
+
+def redis_database(url: str, database: int) -> str:
+    """The same Redis server, another numbered database (tests and benchmarks keep to their own)."""
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        return urlunsplit(parts._replace(query=f"db={database}"))
+    return urlunsplit(parts._replace(path=f"/{database}"))

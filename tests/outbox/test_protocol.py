@@ -245,22 +245,28 @@ async def test_release_returns_unstarted_events_as_if_never_claimed(kit: Kit) ->
     assert (row.status, row.attempts, row.locked_until) == (OutboxStatus.PENDING, 0, None)
 
 
+class SlowHandler:
+    """A handler that starts, then waits until the test lets it finish."""
+
+    def __init__(self, kit: Kit) -> None:
+        self.started = asyncio.Event()
+        self.finish = asyncio.Event()
+        kit.registry.handler("test.note", name="slow")(self.run)
+
+    async def run(self, event: Event[Note]) -> None:
+        self.started.set()
+        await self.finish.wait()
+
+
 async def test_stopping_lets_started_handlers_finish_and_releases_the_rest(kit: Kit) -> None:
-    started = asyncio.Event()
-    finish = asyncio.Event()
-
-    @kit.registry.handler("test.note", name="slow")
-    async def slow(event: Event[Note]) -> None:
-        started.set()
-        await finish.wait()
-
+    slow = SlowHandler(kit)
     ids = [event_id for i in range(5) for event_id in await kit.emit(f"agg-{i}")]
     relay = kit.relay(concurrency=1)
     batch = asyncio.create_task(relay.deliver_batch())
-    await started.wait()
+    await slow.started.wait()
     stopping = asyncio.create_task(relay.stop(grace_seconds=5))
     await asyncio.sleep(0.05)
-    finish.set()
+    slow.finish.set()
     await batch
     await stopping
     rows = [await kit.event(event_id) for event_id in ids]
@@ -381,24 +387,17 @@ async def test_an_event_exists_only_if_the_caller_commits(kit: Kit) -> None:
 
 
 async def test_a_stopping_relay_releases_the_batch_it_claimed_ahead(kit: Kit) -> None:
-    started = asyncio.Event()
-    finish = asyncio.Event()
-
-    @kit.registry.handler("test.note", name="slow")
-    async def slow(event: Event[Note]) -> None:
-        started.set()
-        await finish.wait()
-
+    slow = SlowHandler(kit)
     ids = [(await kit.emit(f"agg-{i}"))[0] for i in range(6)]
     relay = kit.relay(batch_size=2, concurrency=1)
     relay.start()
-    await started.wait()
+    await slow.started.wait()
     await asyncio.sleep(0.1)
     in_flight = await kit.sql("SELECT id FROM outbox_events WHERE status = 'in_flight'")
     assert len(in_flight) == 4  # this batch and the next one, claimed ahead
     stopping = asyncio.create_task(relay.stop(grace_seconds=5))
     await asyncio.sleep(0.05)
-    finish.set()
+    slow.finish.set()
     await stopping
     rows = [await kit.event(event_id) for event_id in ids]
     assert [row.status for row in rows] == [OutboxStatus.DELIVERED] + [OutboxStatus.PENDING] * 5
