@@ -149,6 +149,9 @@ def _print_banner(base_url: str, settings: Settings, embedded: tuple[str, ...], 
         f"  Health       {base_url}/health/ready",
         f"  PostgreSQL   {database}{' (embedded)' if 'postgresql' in embedded else ''}",
         f"  Redis        {_without_password(settings.redis.url)}{' (embedded)' if 'redis' in embedded else ''}",
+        f"  Metrics      {base_url}/metrics   (worker: http://127.0.0.1:{settings.metrics.worker_port}/metrics)"
+        if settings.metrics.worker_port
+        else f"  Metrics      {base_url}/metrics",
         "  Tenants      demo-club (club), demo-hall (hall)",
         "",
         "Admin token for demo-club, valid 8 hours (paste it into the UI's bearer field;",
