@@ -13,6 +13,7 @@ import jwt
 import pytest
 
 from app.core.auth.tokens import DEV_KID_PREFIX
+from app.core.db import MIGRATIONS_DIR
 from tests.conftest import create_database, drop_database
 from tests.processes import free_port, rollcall, rollcall_process, wait_until_ready
 
@@ -63,13 +64,15 @@ def test_dev_token_prints_a_verifiable_token_last(tmp_path: Path) -> None:
 def test_db_commands_migrate_report_and_undo(scratch_database: str) -> None:
     env = {"DATABASE_URL": scratch_database}
     assert rollcall("db", "upgrade", env=env).returncode == 0
-    current = rollcall("db", "current", env=env)
-    assert "0001" in current.stdout + current.stderr
+    head = max(path.name[:4] for path in (MIGRATIONS_DIR / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
+    assert f"Rev: {head} (head)" in rollcall("db", "current", env=env).stdout
     check = rollcall("db", "check", env=env)
     assert check.returncode == 0, check.stderr
     assert "0001" in rollcall("db", "history", env=env).stdout
+    assert rollcall("db", "downgrade", env=env).returncode == 0  # one step
+    assert f"Rev: {head} (head)" not in rollcall("db", "current", env=env).stdout
     assert rollcall("db", "downgrade", "--revision", "base", env=env).returncode == 0
-    assert "0001" not in rollcall("db", "current", env=env).stdout
+    assert "Rev:" not in rollcall("db", "current", env=env).stdout
 
 
 def test_db_upgrade_sql_prints_the_ddl(scratch_database: str) -> None:

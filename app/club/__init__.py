@@ -1,0 +1,1 @@
+"""The club domain: teams, parents, players and their contracts."""

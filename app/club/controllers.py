@@ -1,0 +1,267 @@
+"""Roster admin API: teams, parents and players of the caller's club (role `admin`)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from advanced_alchemy.service import OffsetPagination
+from litestar import Controller, delete, get, patch, post
+from litestar.di import NamedDependency, Provide
+from litestar.openapi.spec import Example
+from litestar.params import Body, BodyKwarg, FromPath, QueryParameter
+from sqlalchemy import ColumnElement
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.club.models import ContractStatus, Parent, Program, Team, Tier
+from app.club.schemas import (
+    ParentCreate,
+    ParentRead,
+    ParentUpdate,
+    PlayerCreate,
+    PlayerRead,
+    PlayerUpdate,
+    TeamCreate,
+    TeamRead,
+    TeamUpdate,
+)
+from app.club.services import ParentService, PlayerService, TeamService, player_read
+from app.core.auth import Principal, requires_role
+from app.core.errors import problem_responses
+
+__all__ = ["ParentController", "PlayerController", "TeamController"]
+
+Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Page size")]
+Offset = Annotated[int, QueryParameter(ge=0)]
+READ = problem_responses(401, 403, 404)
+WRITE = problem_responses(401, 403, 404, 409, 422)
+
+
+def _body(model: type, summary: str, value: dict[str, object]) -> BodyKwarg:
+    """The body's OpenAPI title and example."""
+    body: BodyKwarg = Body(title=model.__name__, examples=[Example(summary=summary, value=value)])
+    return body
+
+
+async def provide_teams(db_session: NamedDependency[AsyncSession]) -> TeamService:
+    return TeamService(session=db_session)
+
+
+async def provide_parents(db_session: NamedDependency[AsyncSession]) -> ParentService:
+    return ParentService(session=db_session)
+
+
+async def provide_players(db_session: NamedDependency[AsyncSession]) -> PlayerService:
+    return PlayerService(session=db_session)
+
+
+class TeamController(Controller):
+    path = "/api/v1/admin/teams"
+    tags = ["roster"]
+    guards = [requires_role("admin")]
+    dependencies = {"teams": Provide(provide_teams)}
+
+    @get("/", operation_id="listTeams", summary="List teams", responses=READ)
+    async def list_teams(
+        self,
+        teams: NamedDependency[TeamService],
+        principal: NamedDependency[Principal],
+        season: Annotated[str | None, QueryParameter(description="e.g. 2026-27")] = None,
+        program: Annotated[Program | None, QueryParameter()] = None,
+        tier: Annotated[Tier | None, QueryParameter()] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> OffsetPagination[TeamRead]:
+        """The club's teams by name, optionally for one season, program or tier."""
+        wanted = {Team.season: season, Team.program: program, Team.tier: tier}
+        clauses: list[ColumnElement[bool]] = [column == value for column, value in wanted.items() if value is not None]
+        items, total = await teams.list_for(principal.tenant.id, clauses, limit=limit, offset=offset)
+        return OffsetPagination(
+            items=[teams.to_schema(item, schema_type=TeamRead) for item in items],
+            total=total,
+            limit=limit,
+            offset=offset,
+        )
+
+    @get("/{team_id:uuid}", operation_id="getTeam", summary="One team", responses=READ)
+    async def get_team(
+        self, teams: NamedDependency[TeamService], principal: NamedDependency[Principal], team_id: FromPath[UUID]
+    ) -> TeamRead:
+        """A team of the club (404 for another club's)."""
+        return teams.to_schema(await teams.get_for(principal.tenant.id, team_id), schema_type=TeamRead)
+
+    @post("/", operation_id="createTeam", summary="Create a team", responses=WRITE)
+    async def create_team(
+        self,
+        teams: NamedDependency[TeamService],
+        principal: NamedDependency[Principal],
+        data: Annotated[
+            TeamCreate,
+            _body(
+                TeamCreate,
+                "An elite boys' team",
+                {
+                    "name": "U12 Kings Elite",
+                    "season": "2026-27",
+                    "program": "kings",
+                    "tier": "elite",
+                    "monthly_fee": 12500,
+                },
+            ),
+        ],
+    ) -> TeamRead:
+        """Team names are unique per season (409)."""
+        return teams.to_schema(await teams.create_for(principal.tenant.id, data), schema_type=TeamRead)
+
+    @patch("/{team_id:uuid}", operation_id="updateTeam", summary="Change a team", responses=WRITE)
+    async def update_team(
+        self,
+        teams: NamedDependency[TeamService],
+        principal: NamedDependency[Principal],
+        team_id: FromPath[UUID],
+        data: Annotated[
+            TeamUpdate,
+            _body(TeamUpdate, "Add the GroupMe link", {"groupme_share_url": "https://groupme.com/join_group/1/abc"}),
+        ],
+    ) -> TeamRead:
+        """Only the fields sent change; `null` clears an optional field."""
+        return teams.to_schema(await teams.update_for(principal.tenant.id, team_id, data), schema_type=TeamRead)
+
+    @delete("/{team_id:uuid}", operation_id="deleteTeam", summary="Delete a team", responses=READ)
+    async def delete_team(
+        self, teams: NamedDependency[TeamService], principal: NamedDependency[Principal], team_id: FromPath[UUID]
+    ) -> None:
+        """Players stay; they are simply no longer on this team."""
+        await teams.delete_for(principal.tenant.id, team_id)
+
+
+class ParentController(Controller):
+    path = "/api/v1/admin/parents"
+    tags = ["roster"]
+    guards = [requires_role("admin")]
+    dependencies = {"parents": Provide(provide_parents)}
+
+    @get("/", operation_id="listParents", summary="List parents", responses=READ)
+    async def list_parents(
+        self,
+        parents: NamedDependency[ParentService],
+        principal: NamedDependency[Principal],
+        email: Annotated[str | None, QueryParameter(description="Exact, any case")] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> OffsetPagination[ParentRead]:
+        """The club's parents by name."""
+        clauses = [] if email is None else [Parent.email.ilike(email.replace("%", r"\%").replace("_", r"\_"))]
+        items, total = await parents.list_for(principal.tenant.id, clauses, limit=limit, offset=offset)
+        return OffsetPagination(
+            items=[parents.to_schema(item, schema_type=ParentRead) for item in items],
+            total=total,
+            limit=limit,
+            offset=offset,
+        )
+
+    @get("/{parent_id:uuid}", operation_id="getParent", summary="One parent", responses=READ)
+    async def get_parent(
+        self, parents: NamedDependency[ParentService], principal: NamedDependency[Principal], parent_id: FromPath[UUID]
+    ) -> ParentRead:
+        """A parent of the club (404 for another club's)."""
+        return parents.to_schema(await parents.get_for(principal.tenant.id, parent_id), schema_type=ParentRead)
+
+    @post("/", operation_id="createParent", summary="Create a parent", responses=WRITE)
+    async def create_parent(
+        self,
+        parents: NamedDependency[ParentService],
+        principal: NamedDependency[Principal],
+        data: Annotated[
+            ParentCreate,
+            _body(
+                ParentCreate, "A parent", {"name": "Dana Rivera", "email": "dana@example.org", "phone": "+1 555 0100"}
+            ),
+        ],
+    ) -> ParentRead:
+        """Emails are unique in the club, ignoring case (409)."""
+        return parents.to_schema(await parents.create_for(principal.tenant.id, data), schema_type=ParentRead)
+
+    @patch("/{parent_id:uuid}", operation_id="updateParent", summary="Change a parent", responses=WRITE)
+    async def update_parent(
+        self,
+        parents: NamedDependency[ParentService],
+        principal: NamedDependency[Principal],
+        parent_id: FromPath[UUID],
+        data: Annotated[ParentUpdate, _body(ParentUpdate, "New phone", {"phone": "+1 555 0199"})],
+    ) -> ParentRead:
+        """Only the fields sent change."""
+        return parents.to_schema(await parents.update_for(principal.tenant.id, parent_id, data), schema_type=ParentRead)
+
+    @delete("/{parent_id:uuid}", operation_id="deleteParent", summary="Delete a parent", responses=READ)
+    async def delete_parent(
+        self, parents: NamedDependency[ParentService], principal: NamedDependency[Principal], parent_id: FromPath[UUID]
+    ) -> None:
+        """Their players stay, without a parent."""
+        await parents.delete_for(principal.tenant.id, parent_id)
+
+
+class PlayerController(Controller):
+    path = "/api/v1/admin/players"
+    tags = ["roster"]
+    guards = [requires_role("admin")]
+    dependencies = {"players": Provide(provide_players)}
+
+    @get("/", operation_id="listPlayers", summary="List players", responses=READ)
+    async def list_players(
+        self,
+        players: NamedDependency[PlayerService],
+        principal: NamedDependency[Principal],
+        team_id: Annotated[UUID | None, QueryParameter()] = None,
+        contract_status: Annotated[ContractStatus | None, QueryParameter()] = None,
+        parent_id: Annotated[UUID | None, QueryParameter()] = None,
+        name: Annotated[str | None, QueryParameter(description="Part of the name, any case", max_length=200)] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> OffsetPagination[PlayerRead]:
+        """The club's players by name, with their team ids and contract status."""
+        clauses = players.filters(team_id=team_id, contract_status=contract_status, parent_id=parent_id, name=name)
+        items, total = await players.list_for(principal.tenant.id, clauses, limit=limit, offset=offset)
+        return OffsetPagination(items=[player_read(item) for item in items], total=total, limit=limit, offset=offset)
+
+    @get("/{player_id:uuid}", operation_id="getPlayer", summary="One player", responses=READ)
+    async def get_player(
+        self, players: NamedDependency[PlayerService], principal: NamedDependency[Principal], player_id: FromPath[UUID]
+    ) -> PlayerRead:
+        """A player of the club (404 for another club's)."""
+        return player_read(await players.get_for(principal.tenant.id, player_id))
+
+    @post("/", operation_id="createPlayer", summary="Create a player", responses=WRITE)
+    async def create_player(
+        self,
+        players: NamedDependency[PlayerService],
+        principal: NamedDependency[Principal],
+        data: Annotated[
+            PlayerCreate,
+            _body(
+                PlayerCreate,
+                "A player on one team",
+                {"name": "Sam Rivera", "birth_year": 2014, "parent_id": None, "team_ids": []},
+            ),
+        ],
+    ) -> PlayerRead:
+        """The parent and teams must be the club's own (422 otherwise)."""
+        return player_read(await players.create_for(principal.tenant.id, data))
+
+    @patch("/{player_id:uuid}", operation_id="updatePlayer", summary="Change a player", responses=WRITE)
+    async def update_player(
+        self,
+        players: NamedDependency[PlayerService],
+        principal: NamedDependency[Principal],
+        player_id: FromPath[UUID],
+        data: Annotated[PlayerUpdate, _body(PlayerUpdate, "Move to no team", {"team_ids": []})],
+    ) -> PlayerRead:
+        """Only the fields sent change; `team_ids` replaces the whole list."""
+        return player_read(await players.update_for(principal.tenant.id, player_id, data))
+
+    @delete("/{player_id:uuid}", operation_id="deletePlayer", summary="Delete a player", responses=READ)
+    async def delete_player(
+        self, players: NamedDependency[PlayerService], principal: NamedDependency[Principal], player_id: FromPath[UUID]
+    ) -> None:
+        """The player and their contract audit go."""
+        await players.delete_for(principal.tenant.id, player_id)

@@ -1,0 +1,124 @@
+"""Roster DTOs: ``XCreate``, ``XUpdate`` (every field optional; absent means unchanged) and ``X``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+
+from app.club.models import ContractStatus, Program, Tier
+
+__all__ = [
+    "ParentCreate",
+    "ParentRead",
+    "ParentUpdate",
+    "PlayerCreate",
+    "PlayerRead",
+    "PlayerUpdate",
+    "TeamCreate",
+    "TeamRead",
+    "TeamUpdate",
+]
+
+Name = Annotated[str, Meta(min_length=1, max_length=200)]
+Season = Annotated[str, Meta(min_length=1, max_length=20, examples=["2026-27"])]
+Cents = Annotated[int, Meta(ge=0, le=100_000_000, description="Integer cents")]
+Email = Annotated[str, Meta(max_length=255, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+Phone = Annotated[str, Meta(max_length=40)]
+BirthYear = Annotated[int, Meta(ge=1900, le=2100)]
+GroupId = Annotated[str, Meta(max_length=64)]
+ShareUrl = Annotated[str, Meta(max_length=500, pattern=r"^https?://")]
+Sub = Annotated[str, Meta(max_length=255)]
+
+
+class _Input(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    pass
+
+
+class TeamCreate(_Input):
+    name: Name
+    season: Season
+    program: Program | None = None
+    tier: Tier | None = None
+    monthly_fee: Cents = 0
+    groupme_group_id: GroupId | None = None
+    groupme_share_url: ShareUrl | None = None
+
+
+class TeamUpdate(_Input):
+    name: Name | UnsetType = UNSET
+    season: Season | UnsetType = UNSET
+    program: Program | UnsetType | None = UNSET
+    tier: Tier | UnsetType | None = UNSET
+    monthly_fee: Cents | UnsetType = UNSET
+    groupme_group_id: GroupId | UnsetType | None = UNSET
+    groupme_share_url: ShareUrl | UnsetType | None = UNSET
+
+
+class TeamRead(msgspec.Struct, kw_only=True):
+    id: UUID
+    name: str
+    season: str
+    program: Program | None
+    tier: Tier | None
+    monthly_fee: int
+    groupme_group_id: str | None
+    groupme_share_url: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ParentCreate(_Input):
+    name: Name
+    email: Email
+    phone: Phone | None = None
+    keycloak_sub: Sub | None = None
+
+
+class ParentUpdate(_Input):
+    name: Name | UnsetType = UNSET
+    email: Email | UnsetType = UNSET
+    phone: Phone | UnsetType | None = UNSET
+    keycloak_sub: Sub | UnsetType | None = UNSET
+
+
+class ParentRead(msgspec.Struct, kw_only=True):
+    id: UUID
+    name: str
+    email: str
+    phone: str | None
+    keycloak_sub: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class PlayerCreate(_Input):
+    name: Name
+    birth_year: BirthYear | None = None
+    parent_id: UUID | None = None
+    team_ids: list[UUID] = msgspec.field(default_factory=list)
+
+
+class PlayerUpdate(_Input):
+    name: Name | UnsetType = UNSET
+    birth_year: BirthYear | UnsetType | None = UNSET
+    parent_id: UUID | UnsetType | None = UNSET
+    team_ids: list[UUID] | UnsetType = UNSET
+
+
+class PlayerRead(msgspec.Struct, kw_only=True):
+    id: UUID
+    name: str
+    birth_year: int | None
+    parent_id: UUID | None
+    team_ids: list[UUID]
+    contract_status: ContractStatus
+    monthly_fee: int | None
+    contract_offered_at: datetime | None
+    contract_signed_at: datetime | None
+    contract_version: str | None
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,226 @@
+"""Roster rules: everything is scoped to the caller's tenant; references must stay inside it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Generic, TypeVar
+from uuid import UUID
+
+import msgspec
+from advanced_alchemy.exceptions import IntegrityError as RepositoryIntegrityError
+from advanced_alchemy.exceptions import NotFoundError
+from advanced_alchemy.filters import LimitOffset, OrderBy
+from advanced_alchemy.repository import SQLAlchemyAsyncRepository
+from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.interfaces import ORMOption
+
+from app.club.models import ContractStatus, Parent, Player, Team, player_teams
+from app.club.schemas import (
+    ParentCreate,
+    ParentUpdate,
+    PlayerCreate,
+    PlayerRead,
+    PlayerUpdate,
+    TeamCreate,
+    TeamUpdate,
+)
+from app.core.errors import RuleViolationError, StateConflictError
+
+__all__ = ["ParentService", "PlayerService", "TeamService", "player_read"]
+
+ModelT = TypeVar("ModelT", Team, Parent, Player)
+
+_DUPLICATES = {
+    "uq_teams_tenant_season_name": "a team with this name already exists in this season",
+    "uq_parents_tenant_email": "a parent with this email already exists",
+}
+
+
+class _TenantScoped(SQLAlchemyAsyncRepositoryService[ModelT], Generic[ModelT]):
+    """CRUD where every read and write is limited to one tenant; other tenants' rows are "not found"."""
+
+    noun = "row"
+    load: Sequence[ORMOption] = ()
+
+    async def list_for(
+        self, tenant_id: UUID, clauses: Sequence[ColumnElement[bool]], *, limit: int, offset: int
+    ) -> tuple[list[ModelT], int]:
+        model = self.repository.model_type
+        items, total = await self.get_many_and_count(
+            model.tenant_id == tenant_id,
+            *clauses,
+            OrderBy("name", "asc"),
+            LimitOffset(limit, offset),
+            load=list(self.load),
+        )
+        return list(items), total
+
+    async def get_for(self, tenant_id: UUID, item_id: UUID) -> ModelT:
+        model = self.repository.model_type
+        found = await self.get_one_or_none(model.id == item_id, model.tenant_id == tenant_id, load=list(self.load))
+        if found is None:
+            raise NotFoundError(f"no {self.noun} {item_id}")
+        return found
+
+    async def delete_for(self, tenant_id: UUID, item_id: UUID) -> None:
+        await self.repository.session.delete(await self.get_for(tenant_id, item_id))
+        await self._commit()
+
+    async def _commit(self) -> None:
+        """Commit; a unique key the change breaks becomes a 409 that names the rule."""
+        session = self.repository.session
+        try:
+            await session.commit()
+        except (IntegrityError, RepositoryIntegrityError) as error:
+            await session.rollback()
+            text = str(error)
+            for constraint, message in _DUPLICATES.items():
+                if constraint in text:
+                    raise StateConflictError(message) from None
+            raise
+
+    @staticmethod
+    def _apply(item: Any, changes: msgspec.Struct, *, skip: tuple[str, ...] = ()) -> None:
+        for name in changes.__struct_fields__:
+            value = getattr(changes, name)
+            if value is not msgspec.UNSET and name not in skip:
+                setattr(item, name, value)
+
+
+class TeamService(_TenantScoped[Team]):
+    noun = "team"
+
+    class Repo(SQLAlchemyAsyncRepository[Team]):
+        model_type = Team
+
+    repository_type = Repo
+
+    async def create_for(self, tenant_id: UUID, data: TeamCreate) -> Team:
+        """Team names are unique per tenant and season (409)."""
+        team = Team(tenant_id=tenant_id, **msgspec.structs.asdict(data))
+        self.repository.session.add(team)
+        await self._commit()
+        return await self.get_for(tenant_id, team.id)
+
+    async def update_for(self, tenant_id: UUID, team_id: UUID, data: TeamUpdate) -> Team:
+        team = await self.get_for(tenant_id, team_id)
+        self._apply(team, data)
+        await self._commit()
+        return await self.get_for(tenant_id, team_id)
+
+
+class ParentService(_TenantScoped[Parent]):
+    noun = "parent"
+
+    class Repo(SQLAlchemyAsyncRepository[Parent]):
+        model_type = Parent
+
+    repository_type = Repo
+
+    async def create_for(self, tenant_id: UUID, data: ParentCreate) -> Parent:
+        """A parent's email is unique in the tenant, ignoring case (409)."""
+        parent = Parent(tenant_id=tenant_id, **msgspec.structs.asdict(data))
+        self.repository.session.add(parent)
+        await self._commit()
+        return await self.get_for(tenant_id, parent.id)
+
+    async def update_for(self, tenant_id: UUID, parent_id: UUID, data: ParentUpdate) -> Parent:
+        parent = await self.get_for(tenant_id, parent_id)
+        self._apply(parent, data)
+        await self._commit()
+        return await self.get_for(tenant_id, parent_id)
+
+
+class PlayerService(_TenantScoped[Player]):
+    """Deleting a parent keeps their players (the database sets ``parent_id`` to null)."""
+
+    noun = "player"
+    load = (selectinload(Player.teams),)
+
+    class Repo(SQLAlchemyAsyncRepository[Player]):
+        model_type = Player
+
+    repository_type = Repo
+
+    @staticmethod
+    def filters(
+        *,
+        team_id: UUID | None = None,
+        contract_status: ContractStatus | None = None,
+        parent_id: UUID | None = None,
+        name: str | None = None,
+    ) -> list[ColumnElement[bool]]:
+        clauses: list[ColumnElement[bool]] = []
+        if team_id is not None:
+            on_team = select(player_teams.c.player_id).where(player_teams.c.team_id == team_id)
+            clauses.append(Player.id.in_(on_team))
+        if contract_status is not None:
+            clauses.append(Player.contract_status == contract_status)
+        if parent_id is not None:
+            clauses.append(Player.parent_id == parent_id)
+        if name:
+            escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            clauses.append(Player.name.ilike(f"%{escaped}%", escape="\\"))
+        return clauses
+
+    async def create_for(self, tenant_id: UUID, data: PlayerCreate) -> Player:
+        """The parent and every team must belong to the tenant (else 422)."""
+        await self._check_parent(tenant_id, data.parent_id)
+        player = Player(tenant_id=tenant_id, name=data.name, birth_year=data.birth_year, parent_id=data.parent_id)
+        player.teams = await self._teams(tenant_id, data.team_ids)
+        self.repository.session.add(player)
+        await self._commit()
+        return await self.get_for(tenant_id, player.id)
+
+    async def update_for(self, tenant_id: UUID, player_id: UUID, data: PlayerUpdate) -> Player:
+        player = await self.get_for(tenant_id, player_id)
+        if data.parent_id is not msgspec.UNSET:
+            await self._check_parent(tenant_id, data.parent_id)
+        if data.team_ids is not msgspec.UNSET:
+            player.teams = await self._teams(tenant_id, data.team_ids)
+        self._apply(player, data, skip=("team_ids",))
+        await self._commit()
+        self.repository.session.expunge(player)
+        return await self.get_for(tenant_id, player_id)
+
+    async def _check_parent(self, tenant_id: UUID, parent_id: UUID | None) -> None:
+        if parent_id is None:
+            return
+        found = await self.repository.session.scalar(
+            select(Parent.id).where(Parent.id == parent_id, Parent.tenant_id == tenant_id)
+        )
+        if found is None:
+            raise RuleViolationError(f"parent_id {parent_id} is not a parent of this club")
+
+    async def _teams(self, tenant_id: UUID, team_ids: list[UUID]) -> list[Team]:
+        wanted = list(dict.fromkeys(team_ids))
+        if not wanted:
+            return []
+        teams = list(
+            await self.repository.session.scalars(select(Team).where(Team.id.in_(wanted), Team.tenant_id == tenant_id))
+        )
+        unknown = sorted(str(team_id) for team_id in set(wanted) - {team.id for team in teams})
+        if unknown:
+            raise RuleViolationError(f"team_ids {', '.join(unknown)} are not teams of this club")
+        return teams
+
+
+def player_read(player: Player) -> PlayerRead:
+    """A player as the API shows it: with its team ids (teams must be loaded)."""
+    return PlayerRead(
+        id=player.id,
+        name=player.name,
+        birth_year=player.birth_year,
+        parent_id=player.parent_id,
+        team_ids=[team.id for team in player.teams],
+        contract_status=player.contract_status,
+        monthly_fee=player.monthly_fee,
+        contract_offered_at=player.contract_offered_at,
+        contract_signed_at=player.contract_signed_at,
+        contract_version=player.contract_version,
+        created_at=player.created_at,
+        updated_at=player.updated_at,
+    )
