@@ -17,7 +17,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 
 from app import __version__
-from app.club.controllers import ParentController, PlayerController, TeamController
+from app.club.controllers import ContractController, ParentController, PlayerController, TeamController
 from app.config import Settings, SettingsError, get_settings
 from app.core.auth import provide_principal
 from app.core.auth.middleware import Authenticator, BearerAuthMiddleware, TenantDirectory
@@ -71,7 +71,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     authenticated = Router(
         path="/",
-        route_handlers=[TenantController, OutboxController, TeamController, ParentController, PlayerController],
+        route_handlers=[
+            TenantController,
+            OutboxController,
+            TeamController,
+            ParentController,
+            PlayerController,
+            ContractController,
+        ],
         security=[{BEARER_SCHEME: []}],
         dependencies={"principal": Provide(provide_principal, sync_to_thread=False)},
     )
@@ -138,6 +145,7 @@ def _openapi() -> OpenAPIConfig:
             Tag(name="health", description="Probes for orchestrators and load balancers"),
             Tag(name="tenants", description="The caller's organisation"),
             Tag(name="roster", description="Teams, parents and players of a club"),
+            Tag(name="contracts", description="Player contracts: offer, audit"),
             Tag(name="outbox", description="Event delivery: inspect, replay, discard, ping"),
             Tag(name="operations", description="Metrics for Prometheus"),
         ],

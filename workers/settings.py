@@ -21,7 +21,7 @@ __all__ = ["HANDLER_MODULES", "worker_settings"]
 
 logger = structlog.get_logger(__name__)
 
-HANDLER_MODULES: tuple[str, ...] = ("app.outbox.events",)
+HANDLER_MODULES: tuple[str, ...] = ("app.outbox.events", "app.club.events")
 """Modules whose import registers the outbox handlers this worker runs."""
 
 

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
+import msgspec
 from advanced_alchemy.service import OffsetPagination
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, Request, delete, get, patch, post
 from litestar.di import NamedDependency, Provide
 from litestar.openapi.spec import Example
 from litestar.params import Body, BodyKwarg, FromPath, QueryParameter
+from litestar.status_codes import HTTP_200_OK
 from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.club.models import ContractStatus, Parent, Program, Team, Tier
+from app.club.contracts import ContractService, Offer
+from app.club.models import AuditSource, ContractStatus, Parent, Program, Team, Tier
 from app.club.schemas import (
+    ContractAuditRead,
+    MovedTeams,
+    OfferRequest,
+    OfferResponse,
     ParentCreate,
     ParentRead,
     ParentUpdate,
@@ -26,10 +33,11 @@ from app.club.schemas import (
     TeamUpdate,
 )
 from app.club.services import ParentService, PlayerService, TeamService, player_read
+from app.config import Settings
 from app.core.auth import Principal, requires_role
 from app.core.errors import problem_responses
 
-__all__ = ["ParentController", "PlayerController", "TeamController"]
+__all__ = ["ContractController", "ParentController", "PlayerController", "TeamController"]
 
 Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Page size")]
 Offset = Annotated[int, QueryParameter(ge=0)]
@@ -259,9 +267,86 @@ class PlayerController(Controller):
         """Only the fields sent change; `team_ids` replaces the whole list."""
         return player_read(await players.update_for(principal.tenant.id, player_id, data))
 
+    @get(
+        "/{player_id:uuid}/contract-audit",
+        operation_id="getPlayerContractAudit",
+        summary="A player's contract history",
+        responses=READ,
+    )
+    async def contract_audit(
+        self,
+        db_session: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        player_id: FromPath[UUID],
+    ) -> list[ContractAuditRead]:
+        """Every offer, re-offer, tier change, signature and decline, newest first."""
+        rows = await ContractService(db_session).audit(principal.tenant.id, player_id)
+        return [msgspec.convert(row, ContractAuditRead, from_attributes=True) for row in rows]
+
     @delete("/{player_id:uuid}", operation_id="deletePlayer", summary="Delete a player", responses=READ)
     async def delete_player(
         self, players: NamedDependency[PlayerService], principal: NamedDependency[Principal], player_id: FromPath[UUID]
     ) -> None:
         """The player and their contract audit go."""
         await players.delete_for(principal.tenant.id, player_id)
+
+
+class ContractController(Controller):
+    path = "/api/v1/admin/contracts"
+    tags = ["contracts"]
+    guards = [requires_role("admin")]
+
+    @post(
+        "/offer",
+        operation_id="offerContract",
+        summary="Offer a player's contract",
+        status_code=HTTP_200_OK,
+        responses=WRITE,
+    )
+    async def offer(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        data: Annotated[
+            OfferRequest,
+            _body(
+                OfferRequest,
+                "Offer at $125.00 a month on a new team",
+                {
+                    "player_id": "0b7c6f43-4f51-4a8e-9d0a-5f8b2e1c9a10",
+                    "monthly_fee": 12500,
+                    "target_team_id": "5d1e2f3a-6b7c-4d8e-9f0a-1b2c3d4e5f60",
+                },
+            ),
+        ],
+        force: Annotated[bool, QueryParameter(description="Re-offer an open offer with a new link")] = False,
+    ) -> OfferResponse:
+        """none/declined → offered; offered → 409 unless `force`; signed → needs a new `target_team_id` (422),
+        archives the signed contract in the audit and re-offers. Returns the new signing link."""
+        settings: Settings = request.app.state.settings
+        result = await ContractService(db_session).offer(
+            principal.tenant.id,
+            Offer(data.player_id, data.monthly_fee, data.target_team_id, force),
+            actor=principal.actor,
+            source=AuditSource.API,
+        )
+        moved = (
+            MovedTeams(from_team_ids=result.moved_from_team_ids or [], to_team_ids=result.moved_to_team_ids or [])
+            if result.moved_to_team_ids is not None
+            else None
+        )
+        return OfferResponse(
+            player_id=result.player_id,
+            previous_status=result.previous_status,
+            new_status=result.new_status,
+            contract_url=contract_url(settings, result.token),
+            moved_teams=moved,
+            previous_signed_state_archived=result.previous_signed_state_archived,
+            actor=result.actor,
+        )
+
+
+def contract_url(settings: Settings, token: str) -> str:
+    """The parent's signing link, built from PUBLIC_BASE_URL."""
+    return f"{settings.server.public_base_url}/api/v1/contracts/{token}"

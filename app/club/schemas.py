@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from app.club.models import ContractStatus, Program, Tier
+from app.club.models import AuditEvent, AuditSource, ContractStatus, Program, Tier
 
 __all__ = [
+    "ContractAuditRead",
+    "MovedTeams",
+    "OfferRequest",
+    "OfferResponse",
     "ParentCreate",
     "ParentRead",
     "ParentUpdate",
@@ -122,3 +126,35 @@ class PlayerRead(msgspec.Struct, kw_only=True):
     contract_version: str | None
     created_at: datetime
     updated_at: datetime
+
+
+class OfferRequest(_Input):
+    player_id: UUID
+    monthly_fee: Annotated[int, Meta(gt=0, le=100_000_000, description="Integer cents, more than 0")]
+    target_team_id: UUID | None = None
+
+
+class MovedTeams(msgspec.Struct, kw_only=True):
+    from_team_ids: list[UUID]
+    to_team_ids: list[UUID]
+
+
+class OfferResponse(msgspec.Struct, kw_only=True):
+    player_id: UUID
+    previous_status: ContractStatus
+    new_status: ContractStatus
+    contract_url: str
+    """The signing link for the parent; any earlier link no longer works."""
+    moved_teams: MovedTeams | None
+    previous_signed_state_archived: bool
+    actor: str
+
+
+class ContractAuditRead(msgspec.Struct, kw_only=True):
+    id: UUID
+    ts: datetime
+    event_type: AuditEvent
+    old_state: dict[str, Any] | None
+    new_state: dict[str, Any]
+    actor: str
+    source: AuditSource

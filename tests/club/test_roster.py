@@ -9,46 +9,11 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from tests.club.conftest import API, ClubAdmin
+
 Client = AsyncTestClient[Litestar]
-API = "/api/v1/admin"
 
 pytestmark = pytest.mark.usefixtures("tenants")
-
-
-@pytest.fixture
-def club(client: Client, mint: Callable[..., str]) -> ClubAdmin:
-    return ClubAdmin(client, {"Authorization": f"Bearer {mint(tenant='demo-club', roles=['admin'])}"})
-
-
-@pytest.fixture
-def rival(client: Client, mint: Callable[..., str]) -> ClubAdmin:
-    return ClubAdmin(client, {"Authorization": f"Bearer {mint(tenant='other-club', roles=['admin'])}"})
-
-
-class ClubAdmin:
-    """An admin of one club talking to the API."""
-
-    def __init__(self, client: Client, headers: dict[str, str]) -> None:
-        self.client = client
-        self.headers = headers
-
-    async def call(self, method: str, path: str, json: Any = None, expect: int | None = None) -> Any:
-        response = await self.client.request(method, f"{API}{path}", json=json, headers=self.headers)
-        if expect is not None:
-            assert response.status_code == expect, response.text
-        return response.json() if response.content else None
-
-    async def team(self, name: str = "U12 Kings Elite", season: str = "2026-27", **extra: Any) -> dict[str, Any]:
-        created: dict[str, Any] = await self.call("POST", "/teams", {"name": name, "season": season, **extra}, 201)
-        return created
-
-    async def parent(self, email: str = "dana@example.org", name: str = "Dana Rivera") -> dict[str, Any]:
-        created: dict[str, Any] = await self.call("POST", "/parents", {"name": name, "email": email}, 201)
-        return created
-
-    async def player(self, name: str = "Sam Rivera", **extra: Any) -> dict[str, Any]:
-        created: dict[str, Any] = await self.call("POST", "/players", {"name": name, **extra}, 201)
-        return created
 
 
 async def test_a_team_is_created_read_changed_and_deleted(club: ClubAdmin) -> None:
