@@ -18,6 +18,8 @@ from litestar.openapi.spec import Components, SecurityScheme, Tag
 
 from app import __version__
 from app.club.controllers import ContractController, ParentController, PlayerController, TeamController
+from app.club.public import PublicContractController
+from app.club.signatures import configure_signature_storage
 from app.config import Settings, SettingsError, get_settings
 from app.core.auth import provide_principal
 from app.core.auth.middleware import Authenticator, BearerAuthMiddleware, TenantDirectory
@@ -42,6 +44,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     configure_logging(settings.log)
     nudger = Nudger()
     db = alchemy_config(settings.database, nudger=nudger)
+    configure_signature_storage(settings.server.signature_storage_url)
 
     @asynccontextmanager
     async def backing_services(app: Litestar) -> AsyncGenerator[None, None]:
@@ -83,7 +86,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies={"principal": Provide(provide_principal, sync_to_thread=False)},
     )
     app = Litestar(
-        route_handlers=[HealthController, MetricsController, authenticated],
+        route_handlers=[HealthController, MetricsController, PublicContractController, authenticated],
         plugins=[SQLAlchemyPlugin(config=db)],
         lifespan=[backing_services],
         middleware=[http_metrics().middleware, DefineMiddleware(BearerAuthMiddleware, exclude=["^/schema"])],

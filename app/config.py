@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -151,6 +152,13 @@ class ServerSettings:
     public_base_url: str = "http://127.0.0.1:8000"
     cors_origins: tuple[str, ...] = ()
     data_dir: Path = Path(".rollcall")
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
+    """Peers whose X-Forwarded-For is believed (the client IP recorded on a signature)."""
+    public_rate_limit: int = 60
+    """Requests a minute per client IP on the public contract links; 0 turns the limit off."""
+    signature_storage_url: str = "file://.rollcall/signatures"
+    """Where signature PNGs go: a local directory, or s3://bucket/prefix (credentials from AWS_* variables)."""
+    contract_version: str = "2026-1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +189,12 @@ class Settings:
             public_base_url=env.http_url("PUBLIC_BASE_URL", default=f"http://127.0.0.1:{port}" if is_dev else None),
             cors_origins=env.origins("CORS_ORIGINS"),
             data_dir=data_dir,
+            trusted_proxies=env.networks("TRUSTED_PROXIES"),
+            public_rate_limit=env.integer("PUBLIC_RATE_LIMIT", 60, minimum=0, maximum=1_000_000),
+            signature_storage_url=env.storage_url(
+                "SIGNATURE_STORAGE_URL", default=f"file://{(data_dir / 'signatures').resolve()}"
+            ),
+            contract_version=env.get("CONTRACT_VERSION") or "2026-1",
         )
         database = DatabaseSettings.from_env(environ)
         redis = RedisSettings.from_env(environ)
@@ -311,6 +325,29 @@ class _Env:
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise SettingsError(name, f"expected an http(s):// URL, got '{raw}'")
         return raw.rstrip("/")
+
+    def networks(self, name: str) -> tuple[IPv4Network | IPv6Network, ...]:
+        raw = self.get(name)
+        if raw is None:
+            return ()
+        networks = []
+        for item in (part.strip() for part in raw.split(",")):
+            if not item:
+                continue
+            try:
+                networks.append(ip_network(item, strict=False))
+            except ValueError:
+                raise SettingsError(
+                    name, f"expected comma-separated IP addresses or CIDR ranges, got '{item}'"
+                ) from None
+        return tuple(networks)
+
+    def storage_url(self, name: str, default: str) -> str:
+        raw = self.get(name) or default
+        scheme = urlsplit(raw).scheme
+        if scheme not in ("file", "s3", "gs", "az", "memory"):
+            raise SettingsError(name, f"expected a file://, s3://, gs://, az:// or memory:// URL, got '{raw}'")
+        return raw
 
     def origins(self, name: str) -> tuple[str, ...]:
         raw = self.get(name)

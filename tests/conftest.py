@@ -113,8 +113,14 @@ def base_env(database_url: str, redis_url: str, **overrides: str) -> dict[str, s
 
 
 @pytest.fixture
-def env(database_url: str, redis_url: str, signing_keys: SigningKeys) -> dict[str, str]:
-    return base_env(database_url, redis_url, AUTH_JWKS_FILE=str(signing_keys.jwks_path))
+def env(database_url: str, redis_url: str, signing_keys: SigningKeys, tmp_path: Path) -> dict[str, str]:
+    return base_env(
+        database_url,
+        redis_url,
+        AUTH_JWKS_FILE=str(signing_keys.jwks_path),
+        DATA_DIR=str(tmp_path / "data"),
+        SIGNATURE_STORAGE_URL=f"file://{tmp_path / 'signatures'}",
+    )
 
 
 @pytest.fixture

@@ -8,17 +8,28 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+import structlog
 from advanced_alchemy.exceptions import NotFoundError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from app.club.events import CONTRACT_OFFERED, ContractOffered
+from app.club.events import (
+    CONTRACT_DECLINED,
+    CONTRACT_OFFERED,
+    CONTRACT_SIGNED,
+    ContractDeclined,
+    ContractOffered,
+    ContractSigned,
+)
 from app.club.models import AuditEvent, AuditSource, ContractAuditLog, ContractStatus, Player, Team
+from app.club.signatures import delete_signature, store_signature
 from app.core.errors import RuleViolationError, StateConflictError
 from app.outbox import emit
 
-__all__ = ["ContractService", "Offer", "OfferResult", "contract_token"]
+__all__ = ["ContractService", "Offer", "OfferResult", "Signature", "contract_token"]
+
+logger = structlog.get_logger(__name__)
 
 
 def contract_token() -> str:
@@ -145,6 +156,74 @@ class ContractService:
         )
         return list(rows)
 
+    async def view(self, token: str) -> Player:
+        """The contract behind a signing link; an unknown or superseded token is simply not found."""
+        player = await self.session.scalar(
+            select(Player).where(Player.contract_token == token).options(selectinload(Player.teams))
+        )
+        if player is None:
+            raise NotFoundError("no contract at this link")
+        return player
+
+    async def sign(self, token: str, signature: Signature) -> Player:
+        """Sign an offered contract: signed fields, the stored PNG, audit ``signed`` and ``contract.signed``
+        commit together. Anything but ``offered`` is 409 (so of two concurrent signs, one wins)."""
+        player = await self._locked_by_token(token)
+        _require_offered(player, "signed")
+        old_state = _state(player)
+        path = await store_signature(player.tenant_id, player.id, signature.png)
+        try:
+            player.contract_status = ContractStatus.SIGNED
+            player.contract_signed_at = datetime.now(UTC)
+            player.contract_signed_by = signature.signed_by
+            player.contract_signed_ip = signature.ip
+            player.contract_signature = path
+            player.contract_version = signature.contract_version
+            self._record(player, AuditEvent.SIGNED, old_state, actor=signature.signed_by)
+            emit(self.session, "player", player.id, CONTRACT_SIGNED, ContractSigned(**_about(player)), player.tenant_id)
+            await self.session.commit()
+        except BaseException:
+            await self.session.rollback()
+            await _forget(path)
+            raise
+        return player
+
+    async def decline(self, token: str, *, ip: str) -> Player:
+        """Decline an offered contract (409 otherwise): status ``declined``, audit, ``contract.declined``."""
+        player = await self._locked_by_token(token)
+        _require_offered(player, "declined")
+        old_state = _state(player)
+        player.contract_status = ContractStatus.DECLINED
+        self._record(player, AuditEvent.DECLINED, old_state, actor=f"public link from {ip}")
+        emit(self.session, "player", player.id, CONTRACT_DECLINED, ContractDeclined(**_about(player)), player.tenant_id)
+        await self.session.commit()
+        return player
+
+    def _record(self, player: Player, event: AuditEvent, old_state: dict[str, Any], *, actor: str) -> None:
+        self.session.add(
+            ContractAuditLog(
+                tenant_id=player.tenant_id,
+                player_id=player.id,
+                event_type=event,
+                old_state=old_state,
+                new_state=_state(player),
+                actor=actor,
+                source=AuditSource.PUBLIC_LINK,
+            )
+        )
+
+    async def _locked_by_token(self, token: str) -> Player:
+        player = await self.session.scalar(
+            select(Player)
+            .where(Player.contract_token == token)
+            .options(selectinload(Player.teams))
+            .with_for_update(of=Player)
+            .execution_options(populate_existing=True)
+        )
+        if player is None:
+            raise NotFoundError("no contract at this link")
+        return player
+
     async def _locked_player(self, tenant_id: UUID, player_id: UUID) -> Player:
         player = await self.session.scalar(
             select(Player)
@@ -180,6 +259,37 @@ def _state(player: Player) -> dict[str, Any]:
         "version": player.contract_version,
         "team_ids": [str(team.id) for team in player.teams],
     }
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    signed_by: str
+    png: bytes
+    contract_version: str
+    ip: str
+
+
+def _require_offered(player: Player, verb: str) -> None:
+    if player.contract_status is not ContractStatus.OFFERED:
+        raise StateConflictError(f"this contract is {player.contract_status.value}; it can no longer be {verb}")
+
+
+def _about(player: Player) -> dict[str, Any]:
+    """The payload of contract.signed / contract.declined."""
+    return {
+        "player_id": player.id,
+        "player_name": player.name,
+        "team_id": player.teams[0].id if player.teams else None,
+        "parent_id": player.parent_id,
+        "tenant_id": player.tenant_id,
+    }
+
+
+async def _forget(path: str) -> None:
+    try:
+        await delete_signature(path)
+    except Exception as error:  # noqa: BLE001  (an orphaned file is harmless; the original error matters)
+        logger.warning("signature_cleanup_failed", path=path, error=str(error)[:200])
 
 
 def _iso(moment: datetime | None) -> str | None:

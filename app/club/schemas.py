@@ -13,6 +13,8 @@ from app.club.models import AuditEvent, AuditSource, ContractStatus, Program, Ti
 
 __all__ = [
     "ContractAuditRead",
+    "ContractTeam",
+    "ContractView",
     "MovedTeams",
     "OfferRequest",
     "OfferResponse",
@@ -22,6 +24,7 @@ __all__ = [
     "PlayerCreate",
     "PlayerRead",
     "PlayerUpdate",
+    "SignRequest",
     "TeamCreate",
     "TeamRead",
     "TeamUpdate",
@@ -158,3 +161,27 @@ class ContractAuditRead(msgspec.Struct, kw_only=True):
     new_state: dict[str, Any]
     actor: str
     source: AuditSource
+
+
+class SignRequest(_Input):
+    signed_by: Annotated[str, Meta(min_length=1, max_length=200, description="The signing parent's full name")]
+    contract_version: Annotated[str, Meta(min_length=1, max_length=20)]
+    accept_terms: bool
+    signature_png: str | None = None
+    """The drawn signature: a base64 PNG (a data: URL is fine), at most 512 KiB."""
+
+
+class ContractTeam(msgspec.Struct, kw_only=True):
+    name: str
+    season: str
+
+
+class ContractView(msgspec.Struct, kw_only=True):
+    """What the parent is asked to sign (the public link's page)."""
+
+    player_name: str
+    teams: list[ContractTeam]
+    season: str | None
+    monthly_fee: int | None
+    contract_version: str
+    status: ContractStatus

@@ -141,7 +141,7 @@ def _classify(
     if isinstance(exc, DataError):
         return 400, "a value does not fit what the database accepts", None, None, "bad-request"
     if isinstance(exc, _UNAVAILABLE):
-        logger.error("backing_service_unavailable", error_type=type(exc).__name__, path=request.url.path)
+        logger.error("backing_service_unavailable", error_type=type(exc).__name__, path=_route(request))
         return 503, "a backing service is unavailable; retry shortly", {"Retry-After": "5"}, None, "unavailable"
     _log_server_error(request, exc)
     return 500, "the server could not complete the request", None, None, "internal-error"
@@ -180,7 +180,12 @@ def _detail(request: Request[Any, Any, Any], exc: HTTPException) -> str:
 
 
 def _log_server_error(request: Request[Any, Any, Any], exc: Exception) -> None:
-    logger.error("unhandled_error", path=request.url.path, method=request.method, exc_info=exc)
+    # The route template, never the raw path: signing-link tokens must not reach the logs.
+    logger.error("unhandled_error", path=_route(request), method=request.method, exc_info=exc)
+
+
+def _route(request: Request[Any, Any, Any]) -> str:
+    return str(request.scope.get("path_template") or "<no route>")
 
 
 def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:

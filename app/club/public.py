@@ -1,0 +1,116 @@
+"""The parent's signing link: no login, the token in the URL is the credential. Rate limited per client IP."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.openapi.spec import Example
+from litestar.params import Body, FromPath
+from litestar.status_codes import HTTP_200_OK
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.club.contracts import ContractService, Signature
+from app.club.models import Player
+from app.club.schemas import ContractTeam, ContractView, SignRequest
+from app.club.signatures import decode_signature
+from app.config import Settings
+from app.core.client_ip import client_ip
+from app.core.errors import RuleViolationError, problem_responses
+from app.core.ratelimit import public_rate_limit
+
+__all__ = ["PublicContractController"]
+
+TINY_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+
+
+class PublicContractController(Controller):
+    path = "/api/v1/contracts"
+    tags = ["contracts"]
+    opt = {"exclude_from_auth": True}
+    guards = [public_rate_limit]
+
+    @get(
+        "/{token:str}",
+        operation_id="viewContract",
+        summary="What the link asks to sign",
+        responses=problem_responses(404, 429),
+    )
+    async def view(
+        self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession], token: FromPath[str]
+    ) -> ContractView:
+        """The player, team(s), season, monthly fee, contract version and status. Unknown or superseded: 404."""
+        return _view(await ContractService(db_session).view(token), request.app.state.settings)
+
+    @post(
+        "/{token:str}/sign",
+        operation_id="signContract",
+        summary="Sign the contract",
+        status_code=HTTP_200_OK,
+        responses=problem_responses(404, 409, 422, 429),
+    )
+    async def sign(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        token: FromPath[str],
+        data: Annotated[
+            SignRequest,
+            Body(
+                title="SignRequest",
+                examples=[
+                    Example(
+                        summary="A parent signs",
+                        value={
+                            "signed_by": "Dana Rivera",
+                            "signature_png": TINY_PNG,
+                            "contract_version": "2026-1",
+                            "accept_terms": True,
+                        },
+                    )
+                ],
+            ),
+        ],
+    ) -> ContractView:
+        """Only an `offered` contract can be signed (409 otherwise); the signature must be a PNG (422)."""
+        settings: Settings = request.app.state.settings
+        if not data.accept_terms:
+            raise RuleViolationError("accept_terms must be true to sign")
+        if data.contract_version != settings.server.contract_version:
+            raise RuleViolationError(f"this link offers contract version {settings.server.contract_version}")
+        png = decode_signature(data.signature_png)
+        signature = Signature(
+            signed_by=data.signed_by,
+            png=png,
+            contract_version=data.contract_version,
+            ip=client_ip(request, settings.server.trusted_proxies),
+        )
+        return _view(await ContractService(db_session).sign(token, signature), settings)
+
+    @post(
+        "/{token:str}/decline",
+        operation_id="declineContract",
+        summary="Decline the contract",
+        status_code=HTTP_200_OK,
+        responses=problem_responses(404, 409, 429),
+    )
+    async def decline(
+        self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession], token: FromPath[str]
+    ) -> ContractView:
+        """Only an `offered` contract can be declined (409 otherwise); the club can offer again later."""
+        settings: Settings = request.app.state.settings
+        ip = client_ip(request, settings.server.trusted_proxies)
+        return _view(await ContractService(db_session).decline(token, ip=ip), settings)
+
+
+def _view(player: Player, settings: Settings) -> ContractView:
+    teams = [ContractTeam(name=team.name, season=team.season) for team in player.teams]
+    return ContractView(
+        player_name=player.name,
+        teams=teams,
+        season=teams[0].season if teams else None,
+        monthly_fee=player.monthly_fee,
+        contract_version=player.contract_version or settings.server.contract_version,
+        status=player.contract_status,
+    )

@@ -1,0 +1,226 @@
+"""The parent's signing link: view, sign, decline; the signature checks; concurrency; rate limit; client IP."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.connection import ASGIConnection
+from litestar.testing import AsyncTestClient
+
+from app.asgi import create_app
+from app.config import Settings
+from app.core.client_ip import client_ip
+from tests.club.conftest import ClubAdmin
+from tests.club.pngs import b64, png
+from tests.outbox.conftest import Kit
+
+Client = AsyncTestClient[Litestar]
+LINKS = "/api/v1/contracts"
+
+pytestmark = pytest.mark.usefixtures("tenants")
+
+
+async def offered(club: ClubAdmin, kit: Kit, **player: Any) -> tuple[str, str]:
+    """A player with an open offer: (player id, token)."""
+    team = await club.team()
+    made = await club.player(team_ids=[team["id"]], **player)
+    await club.call("POST", "/contracts/offer", {"player_id": made["id"], "monthly_fee": 12500}, 200)
+    token = (await kit.sql("SELECT contract_token FROM players WHERE id = :id", id=made["id"]))[0].contract_token
+    return made["id"], token
+
+
+def signing(**changes: Any) -> dict[str, Any]:
+    body = {"signed_by": "Dana Rivera", "signature_png": b64(png()), "contract_version": "2026-1", "accept_terms": True}
+    body.update(changes)
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def stored_files(env: dict[str, str]) -> list[Path]:
+    root = Path(env["SIGNATURE_STORAGE_URL"].removeprefix("file://"))
+    return [path for path in root.rglob("*") if path.is_file()] if root.exists() else []
+
+
+async def test_the_link_shows_what_is_signed(client: Client, club: ClubAdmin, kit: Kit) -> None:
+    _, token = await offered(club, kit, name="Sam Rivera")
+    response = await client.get(f"{LINKS}/{token}")
+    assert response.status_code == 200
+    assert response.json() == {
+        "player_name": "Sam Rivera",
+        "teams": [{"name": "U12 Kings Elite", "season": "2026-27"}],
+        "season": "2026-27",
+        "monthly_fee": 12500,
+        "contract_version": "2026-1",
+        "status": "offered",
+    }
+
+
+async def test_unknown_and_superseded_links_are_the_same_404(client: Client, club: ClubAdmin, kit: Kit) -> None:
+    player_id, token = await offered(club, kit)
+    await club.call("POST", "/contracts/offer?force=true", {"player_id": player_id, "monthly_fee": 100}, 200)
+    superseded = await client.get(f"{LINKS}/{token}")
+    unknown = await client.get(f"{LINKS}/never-issued")
+    assert superseded.status_code == unknown.status_code == 404
+    assert superseded.json()["detail"] == unknown.json()["detail"] == "no contract at this link"
+    assert (await client.post(f"{LINKS}/{token}/sign", json=signing())).status_code == 404
+
+
+async def test_signing_records_everything_in_one_go(
+    client: Client, club: ClubAdmin, kit: Kit, env: dict[str, str]
+) -> None:
+    player_id, token = await offered(club, kit)
+    response = await client.post(f"{LINKS}/{token}/sign", json=signing())
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "signed"
+    row = (await kit.sql("SELECT * FROM players WHERE id = :id", id=player_id))[0]
+    assert (row.contract_status, row.contract_signed_by, row.contract_version) == ("signed", "Dana Rivera", "2026-1")
+    assert row.contract_signed_at is not None
+    assert row.contract_signed_ip == "testclient"
+    [stored] = stored_files(env)
+    assert stored.read_bytes() == png()
+    assert str(stored).endswith(row.contract_signature)
+    latest = (await club.call("GET", f"/players/{player_id}/contract-audit"))[0]
+    assert (latest["event_type"], latest["source"], latest["actor"]) == ("signed", "public_link", "Dana Rivera")
+    assert latest["old_state"]["status"] == "offered"
+    event = (await kit.sql("SELECT * FROM outbox_events WHERE event_type = 'contract.signed'"))[0]
+    assert event.aggregate_id == player_id
+    assert set(event.payload) == {"player_id", "player_name", "team_id", "parent_id", "tenant_id"}
+    assert event.payload["parent_id"] is None
+
+
+async def test_signing_twice_is_409(client: Client, club: ClubAdmin, kit: Kit) -> None:
+    _, token = await offered(club, kit)
+    assert (await client.post(f"{LINKS}/{token}/sign", json=signing())).status_code == 200
+    again = await client.post(f"{LINKS}/{token}/sign", json=signing())
+    assert again.status_code == 409
+    assert again.json()["detail"] == "this contract is signed; it can no longer be signed"
+
+
+async def test_concurrent_signs_one_wins_one_409(
+    client: Client, club: ClubAdmin, kit: Kit, env: dict[str, str]
+) -> None:
+    player_id, token = await offered(club, kit)
+    responses = await asyncio.gather(*(client.post(f"{LINKS}/{token}/sign", json=signing()) for _ in range(2)))
+    assert sorted(r.status_code for r in responses) == [200, 409]
+    assert len(stored_files(env)) == 1
+    signed = await kit.sql(
+        "SELECT id FROM contract_audit_log WHERE event_type = 'signed' AND player_id = :id", id=player_id
+    )
+    assert len(signed) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        (signing(signature_png=None), "signature_png is required"),
+        (signing(signature_png=b64(b"GIF89a not a png at all")), "is not a PNG image"),
+        (signing(signature_png="***not base64***"), "is not valid base64"),
+        (signing(signature_png=b64(png(bad_crc=True))), "bad checksum"),
+        (signing(signature_png=b64(png(truncate=10))), "is not a complete PNG"),
+        (signing(signature_png=b64(png(pad=600 * 1024))), "larger than 512 KiB"),
+        (signing(accept_terms=False), "accept_terms must be true"),
+        (signing(contract_version="2019-9"), "this link offers contract version 2026-1"),
+    ],
+    ids=["missing", "not-png", "not-base64", "bad-crc", "truncated", "oversized", "terms", "version"],
+)
+async def test_a_bad_signature_is_422_and_nothing_is_stored(
+    client: Client, club: ClubAdmin, kit: Kit, env: dict[str, str], body: dict[str, Any], detail: str
+) -> None:
+    player_id, token = await offered(club, kit)
+    response = await client.post(f"{LINKS}/{token}/sign", json=body)
+    assert response.status_code == 422, response.text
+    assert detail in response.json()["detail"]
+    assert stored_files(env) == []
+    row = (await kit.sql("SELECT contract_status, contract_signature FROM players WHERE id = :id", id=player_id))[0]
+    assert (row.contract_status, row.contract_signature) == ("offered", None)
+
+
+async def test_a_data_url_signature_is_accepted(client: Client, club: ClubAdmin, kit: Kit) -> None:
+    _, token = await offered(club, kit)
+    body = signing(signature_png=f"data:image/png;base64,{b64(png())}")
+    assert (await client.post(f"{LINKS}/{token}/sign", json=body)).status_code == 200
+
+
+async def test_decline_then_offer_again(client: Client, club: ClubAdmin, kit: Kit) -> None:
+    player_id, token = await offered(club, kit)
+    declined = await client.post(f"{LINKS}/{token}/decline")
+    assert declined.status_code == 200
+    assert declined.json()["status"] == "declined"
+    assert (await client.post(f"{LINKS}/{token}/sign", json=signing())).status_code == 409
+    assert (await client.post(f"{LINKS}/{token}/decline")).status_code == 409
+    event = (await kit.sql("SELECT event_type FROM outbox_events ORDER BY seq DESC LIMIT 1"))[0]
+    assert event.event_type == "contract.declined"
+    again = await club.call("POST", "/contracts/offer", {"player_id": player_id, "monthly_fee": 9000}, 200)
+    assert (again["previous_status"], again["new_status"]) == ("declined", "offered")
+    history = [entry["event_type"] for entry in await club.call("GET", f"/players/{player_id}/contract-audit")]
+    assert history == ["offer", "declined", "offer"]
+
+
+async def test_the_public_links_are_rate_limited_per_ip_across_processes(env: dict[str, str]) -> None:
+    settings = Settings.from_env({**env, "PUBLIC_RATE_LIMIT": "3"})
+    first, second = create_app(settings), create_app(settings)  # two API processes share Redis
+    async with AsyncTestClient(app=first) as one, AsyncTestClient(app=second) as two:
+        statuses = [(await client.get(f"{LINKS}/nope")).status_code for client in (one, two, one)]
+        limited = await two.get(f"{LINKS}/nope")
+    assert statuses == [404, 404, 404]
+    assert limited.status_code == 429
+    assert limited.headers["content-type"] == "application/problem+json"
+    assert 1 <= int(limited.headers["retry-after"]) <= 61
+
+
+async def test_a_zero_limit_turns_the_rate_limit_off(env: dict[str, str]) -> None:
+    async with AsyncTestClient(app=create_app(Settings.from_env({**env, "PUBLIC_RATE_LIMIT": "0"}))) as client:
+        assert {(await client.get(f"{LINKS}/nope")).status_code for _ in range(5)} == {404}
+
+
+async def test_tokens_never_reach_the_logs(
+    client: Client, club: ClubAdmin, kit: Kit, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, token = await offered(club, kit)
+    await client.get(f"{LINKS}/{token}")
+    await client.post(f"{LINKS}/{token}/sign", json=signing())
+    captured = capsys.readouterr()
+    assert "/api/v1/contracts/{token}" in captured.err
+    assert token not in captured.out + captured.err
+
+
+def connection(peer: str, forwarded: str | None) -> ASGIConnection[Any, Any, Any, Any]:
+    headers = [(b"x-forwarded-for", forwarded.encode())] if forwarded else []
+    return ASGIConnection({"type": "http", "client": (peer, 5000), "headers": headers})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded", "trusted", "expected"),
+    [
+        ("198.51.100.7", "203.0.113.9", "", "198.51.100.7"),
+        ("10.0.0.2", "203.0.113.9", "10.0.0.0/8", "203.0.113.9"),
+        ("10.0.0.2", "203.0.113.9, 10.0.0.5", "10.0.0.0/8", "203.0.113.9"),
+        ("10.0.0.2", "6.6.6.6, 203.0.113.9", "10.0.0.0/8", "203.0.113.9"),
+        ("198.51.100.7", "203.0.113.9", "10.0.0.0/8", "198.51.100.7"),
+        ("10.0.0.2", "not-an-ip", "10.0.0.0/8", "10.0.0.2"),
+        ("10.0.0.2", None, "10.0.0.0/8", "10.0.0.2"),
+    ],
+)
+def test_the_client_ip_trusts_forwarded_for_only_from_trusted_proxies(
+    peer: str, forwarded: str | None, trusted: str, expected: str
+) -> None:
+    settings = Settings.from_env(
+        {
+            "DATABASE_URL": "postgresql://x@db/x",
+            "REDIS_URL": "redis://r",
+            "ROLLCALL_ENV": "dev",
+            "TRUSTED_PROXIES": trusted,
+        }
+    )
+    assert client_ip(connection(peer, forwarded), settings.server.trusted_proxies) == expected
+
+
+def test_bad_trusted_proxies_are_named() -> None:
+    from app.config import SettingsError
+
+    with pytest.raises(SettingsError, match="TRUSTED_PROXIES"):
+        Settings.from_env({"DATABASE_URL": "postgresql://x@db/x", "REDIS_URL": "redis://r", "ROLLCALL_ENV": "dev",
+                           "TRUSTED_PROXIES": "10.0.0.0/33"})  # fmt: skip
