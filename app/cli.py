@@ -207,15 +207,15 @@ def tenants_list() -> None:
 
 @main.command("demo-data")
 def demo_data() -> None:
-    """Load the demo tenants (demo-club, demo-hall); safe to run again."""
-    from app.tenants.services import TenantService
+    """Load the demo tenants and the demo club's roster with one open offer; safe to run again."""
+    from app.club.demo import load_demo_data
 
-    async def load() -> None:
+    async def load() -> str | None:
         async with _session() as session:
-            await TenantService(session=session).ensure_demo_tenants()
+            return await load_demo_data(session)
 
-    asyncio.run(load())
-    click.echo("demo data ready")
+    token = asyncio.run(load())
+    click.echo("demo data ready" + (f"; open signing link token: {token}" if token else ""))
 
 
 @asynccontextmanager

@@ -15,11 +15,11 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 from sqlalchemy.engine import make_url
 
+from app.club.demo import load_demo_data
 from app.config import Settings, SettingsError
 from app.core.auth.devkeys import ensure_dev_key
 from app.core.db import alchemy_config, alembic_commands
 from app.core.embedded import backing_services
-from app.tenants.services import TenantService
 
 __all__ = ["run_dev"]
 
@@ -51,7 +51,7 @@ def run_dev(*, port: int, data_dir: Path) -> int:
             return 2
         key = ensure_dev_key(data_dir)
         alembic_commands(settings.database).upgrade()
-        asyncio.run(_load_demo_data(settings))
+        offer_token = asyncio.run(_load_demo_data(settings))
         children = [
             _spawn("api", ["serve", "--host", "127.0.0.1", "--port", str(port)], env),
             _spawn("worker", ["worker"], env),
@@ -70,7 +70,7 @@ def run_dev(*, port: int, data_dir: Path) -> int:
                 issuer=settings.auth.issuer,
                 audience=settings.auth.audience,
             )
-            _print_banner(base_url, settings, services.embedded, token)
+            _print_banner(base_url, settings, services.embedded, token, offer_token)
             while not stop.requested:
                 for name, child in children:
                     if child.poll() is not None:
@@ -82,11 +82,12 @@ def run_dev(*, port: int, data_dir: Path) -> int:
             _stop_children(children)
 
 
-async def _load_demo_data(settings: Settings) -> None:
+async def _load_demo_data(settings: Settings) -> str | None:
+    """Demo tenants and roster; the token of the demo club's open offer."""
     config = alchemy_config(settings.database)
     try:
         async with config.get_session() as session:
-            await TenantService(session=session).ensure_demo_tenants()
+            return await load_demo_data(session)
     finally:
         await config.get_engine().dispose()
 
@@ -138,7 +139,9 @@ def _stop_children(children: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
             child.wait()
 
 
-def _print_banner(base_url: str, settings: Settings, embedded: tuple[str, ...], token: str) -> None:
+def _print_banner(
+    base_url: str, settings: Settings, embedded: tuple[str, ...], token: str, offer_token: str | None
+) -> None:
     database = make_url(settings.database.url).render_as_string(hide_password=True)
     lines = [
         "",
@@ -153,6 +156,9 @@ def _print_banner(base_url: str, settings: Settings, embedded: tuple[str, ...], 
         if settings.metrics.worker_port
         else f"  Metrics      {base_url}/metrics",
         "  Tenants      demo-club (club), demo-hall (hall)",
+        f"  Signing link {base_url}/api/v1/contracts/{offer_token}   (demo-club's open offer)"
+        if offer_token
+        else "  Signing link (none open: offer one with POST /api/v1/admin/contracts/offer)",
         "",
         "Admin token for demo-club, valid 8 hours (paste it into the UI's bearer field;",
         "more with: rollcall dev-token --tenant demo-hall --role admin):",

@@ -29,22 +29,25 @@ def start_dev(port: int, data_dir: Path, env: dict[str, str]) -> subprocess.Pope
     )
 
 
-def read_banner_token(process: subprocess.Popen[str], timeout: float = 90) -> str:
-    """The dev banner ends with the admin token; return it once it is printed."""
+def read_banner(process: subprocess.Popen[str], timeout: float = 90) -> tuple[str, str]:
+    """The dev banner shows the demo signing link and ends with the admin token: (token, link)."""
     assert process.stdout is not None
     deadline = time.monotonic() + timeout
     previous = ""
+    link = ""
     while time.monotonic() < deadline:
         line = process.stdout.readline()
         if not line:
             raise AssertionError(f"rollcall dev exited ({process.wait()}) before printing its banner")
+        if line.strip().startswith("Signing link "):
+            link = line.split()[2]
         if previous.startswith("more with: rollcall dev-token"):
-            return line.strip()
+            return line.strip(), link
         previous = line.strip()
     raise AssertionError("no banner")
 
 
-def exercise(base: str, token: str) -> None:
+def exercise(base: str, token: str, signing_link: str) -> None:
     assert httpx.get(f"{base}/health/ready").status_code == 200
     assert httpx.get(f"{base}/schema").status_code == 200
     assert httpx.get(f"{base}/schema/openapi.json").json()["info"]["title"] == "rollcall API"
@@ -62,6 +65,9 @@ def exercise(base: str, token: str) -> None:
         f"{base}/api/v1/admin/tenants/current", headers={"Authorization": f"Bearer {header}.{forged}.{signature}"}
     )
     assert tampered.status_code == 401
+    link = httpx.get(signing_link)
+    assert link.status_code == 200
+    assert link.json()["player_name"] == "Avery Okafor"
 
 
 def stop_and_check_children(process: subprocess.Popen[str]) -> None:
@@ -78,8 +84,8 @@ def run_dev_session(data_dir: Path, env: dict[str, str]) -> None:
     port = free_port()
     process = start_dev(port, data_dir, env)
     try:
-        token = read_banner_token(process)
-        exercise(f"http://127.0.0.1:{port}", token)
+        token, signing_link = read_banner(process)
+        exercise(f"http://127.0.0.1:{port}", token, signing_link)
         stop_and_check_children(process)
     finally:
         if process.poll() is None:
