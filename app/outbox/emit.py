@@ -69,19 +69,31 @@ class Nudger:
     """Best-effort "work exists" signal to the workers, sent through arq after a commit.
 
     A failed nudge is logged and forgotten: the workers' sweep finds the event
-    within a second anyway. The pool is attached when the process starts.
+    within a second anyway. Nudges coalesce: while one is on its way, later
+    commits ask for exactly one more, sent when it lands (so every commit is
+    followed by a nudge that left after it, and a burst of commits costs two).
+    The pool is attached when the process starts.
     """
 
     def __init__(self) -> None:
         self.pool: Any = None
-        self._sending: set[asyncio.Task[None]] = set()
+        self._sending: asyncio.Task[None] | None = None
+        self._again = False
 
     def schedule(self) -> None:
         if self.pool is None:
             return
-        task = asyncio.get_running_loop().create_task(self._send())
-        self._sending.add(task)
-        task.add_done_callback(self._sending.discard)
+        if self._sending is not None and not self._sending.done():
+            self._again = True
+            return
+        self._sending = asyncio.get_running_loop().create_task(self._send_until_caught_up())
+
+    async def _send_until_caught_up(self) -> None:
+        while True:
+            self._again = False
+            await self._send()
+            if not self._again:
+                return
 
     async def _send(self) -> None:
         try:
@@ -90,9 +102,9 @@ class Nudger:
             logger.warning("outbox_nudge_failed", error_type=type(error).__name__, error=str(error)[:200])
 
     async def drain(self) -> None:
-        """Wait for nudges in flight (at shutdown)."""
-        if self._sending:
-            await asyncio.gather(*self._sending, return_exceptions=True)
+        """Wait for the nudges on their way (at shutdown)."""
+        if self._sending is not None:
+            await asyncio.gather(self._sending, return_exceptions=True)
 
 
 @event.listens_for(Session, "after_commit")

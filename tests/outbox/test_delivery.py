@@ -170,3 +170,22 @@ async def test_metrics_can_require_a_token(env: dict[str, str]) -> None:
         assert (await client.get("/metrics")).status_code == 401
         assert (await client.get("/metrics", headers={"Authorization": "Bearer wrong"})).status_code == 401
         assert (await client.get("/metrics", headers={"Authorization": "Bearer s3cret-scrape"})).status_code == 200
+
+
+async def test_a_burst_of_commits_coalesces_into_few_nudges(settings: Settings, kit: Kit) -> None:
+    nudger = Nudger()
+    nudger.pool = ArqRedis.from_url(settings.redis.url)
+    config = alchemy_config(settings.database, nudger=nudger)
+
+    async def commit_one(n: int) -> None:
+        async with config.get_session() as session:
+            emit(session, "thing", f"burst-{n}", "test.note", Note(text="x"), None, events=kit.registry)
+            await session.commit()
+
+    await asyncio.gather(*(commit_one(n) for n in range(20)))
+    await nudger.drain()
+    jobs = await nudger.pool.queued_jobs()
+    assert 1 <= len(jobs) < 20
+    assert len(await kit.sql("SELECT id FROM outbox_events")) == 20
+    await nudger.pool.aclose()
+    await config.get_engine().dispose()

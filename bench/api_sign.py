@@ -1,0 +1,151 @@
+"""Driver of bench/api_sign.sh (see there). Prints one JSON line."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import httpx
+from sqlalchemy.engine import make_url
+
+from bench._support import REPO, _on_server, report, scratch_database, servers
+
+DATABASE = "rollcall_bench_sign"
+REFERENCE_DATABASE = "rollcall_bench_refstack"
+REFSTACK = REPO.parent / "shared" / "bench" / "refstack"
+TINY_PNG_B64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+_RESULT = re.compile(r"RESULT rps=([\d.]+) p50_ms=([\d.]+) p99_ms=([\d.]+) non2xx=(\d+) errors=(\d+)")
+
+
+def prepare_players(database_url: str, players: int) -> None:
+    """A club, a team and N offered players whose tokens are tok-1 … tok-N (SQL, for speed)."""
+    sync_url = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    statements = [
+        "INSERT INTO tenants (id, slug, name, kind, created_at, updated_at) "
+        "VALUES (gen_random_uuid(), 'bench-club', 'Bench Club', 'club', now(), now())",
+        "INSERT INTO teams (id, tenant_id, name, season, monthly_fee, created_at, updated_at) "
+        "SELECT gen_random_uuid(), id, 'Bench Team', '2026-27', 10000, now(), now() FROM tenants",
+        "INSERT INTO players (id, tenant_id, name, contract_status, contract_token, monthly_fee, contract_offered_at,"  # noqa: S608
+        " created_at, updated_at) SELECT gen_random_uuid(), t.id, 'Player ' || g, 'offered', 'tok-' || g, 10000,"
+        f" now(), now(), now() FROM tenants t, generate_series(1, {int(players)}) g",
+        "INSERT INTO player_teams (player_id, team_id) SELECT p.id, t.id FROM players p, teams t",
+        "ANALYZE",
+    ]
+    _on_server(sync_url, *statements)
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the server exited with {process.returncode}")
+        try:
+            if httpx.get(url, timeout=1).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"{url} did not answer within {timeout}s")
+
+
+def drive(base: str, path_format: str, seconds: int, connections: int) -> dict[str, Any]:
+    script = str(REPO / "bench" / "sign.lua")
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", script, base, "--", "0", "2", path_format]
+    env = {**os.environ, "SIG_B64": TINY_PNG_B64}
+    output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    match = _RESULT.search(output)
+    if match is None:
+        raise SystemExit(f"wrk printed no result:\n{output}")
+    rps, p50, p99, non2xx, errors = match.groups()
+    return {"rps": float(rps), "p50_ms": float(p50), "p99_ms": float(p99), "non2xx": int(non2xx), "errors": int(errors)}
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def run_rollcall(server_url: str, redis_url: str, args: argparse.Namespace) -> dict[str, Any]:
+    database_url = scratch_database(server_url, DATABASE)
+    prepare_players(database_url, args.players)
+    port = 8611
+    env = {
+        **os.environ,
+        "ROLLCALL_ENV": "dev",
+        "DATA_DIR": tempfile.mkdtemp(prefix="rollcall-sign-"),
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "PUBLIC_RATE_LIMIT": "0",  # one client IP sends everything here
+        "LOG_LEVEL": "INFO",
+        "LOG_FORMAT": "json",
+        "DB_POOL_SIZE": str(args.connections),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_ready(f"http://127.0.0.1:{port}/health/ready", process)
+        return drive(f"http://127.0.0.1:{port}", "/api/v1/contracts/tok-%d/sign", args.seconds, args.connections)
+    finally:
+        stop(process)
+
+
+def run_reference(server_url: str, args: argparse.Namespace) -> dict[str, Any]:
+    _on_server(server_url, f'DROP DATABASE IF EXISTS "{REFERENCE_DATABASE}" WITH (FORCE)',
+               f'CREATE DATABASE "{REFERENCE_DATABASE}"')  # fmt: skip
+    dsn = make_url(server_url).set(drivername="postgresql+psycopg", database=REFERENCE_DATABASE)
+    env = {**os.environ, "DSN": dsn.render_as_string(hide_password=False), "SIG_DIR": tempfile.mkdtemp()}
+    subprocess.run([args.reference, "app.py", "setup", str(args.players)], cwd=REFSTACK, env=env, check=True,
+                   capture_output=True)  # fmt: skip
+    port = 8612
+    process = subprocess.Popen(
+        [args.reference, "-m", "uvicorn", "app:app", "--port", str(port), "--no-access-log"],
+        cwd=REFSTACK,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_ready(f"http://127.0.0.1:{port}/docs", process)
+        return drive(f"http://127.0.0.1:{port}", "/contract/tok-%d/sign", args.seconds, args.connections)
+    finally:
+        stop(process)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Sign-endpoint load test (see bench/api_sign.sh).")
+    parser.add_argument("--players", type=int, default=40_000, help="offered players to prepare (> requests)")
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--reference", help="python of a venv with the refstack's packages: run it too")
+    args = parser.parse_args()
+    with servers() as (server_url, redis_url):
+        rollcall = run_rollcall(server_url, redis_url, args)
+        result: dict[str, Any] = {"target": "rollcall serve (1 process)", "connections": args.connections,
+                                  "seconds": args.seconds, **rollcall}  # fmt: skip
+        if args.reference:
+            reference = run_reference(server_url, args)
+            result["reference"] = reference
+            result["rps_ratio"] = round(rollcall["rps"] / reference["rps"], 2) if reference["rps"] else None
+    report(result)
+
+
+if __name__ == "__main__":
+    main()
