@@ -6,28 +6,27 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import structlog
 from advanced_alchemy.exceptions import NotFoundError
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.club.events import (
     CONTRACT_DECLINED,
     CONTRACT_OFFERED,
-    CONTRACT_SIGNED,
     ContractDeclined,
     ContractOffered,
-    ContractSigned,
 )
 from app.club.models import AuditEvent, AuditSource, ContractAuditLog, ContractStatus, Player, Team
-from app.club.signatures import delete_signature, store_signature
+from app.club.signatures import delete_signature, signature_path, store_signature
 from app.core.errors import RuleViolationError, StateConflictError
 from app.outbox import emit
+from app.outbox.emit import request_nudge
 
-__all__ = ["ContractService", "Offer", "OfferResult", "Signature", "contract_token"]
+__all__ = ["ContractService", "Offer", "OfferResult", "Signature", "SignedContract", "contract_token"]
 
 logger = structlog.get_logger(__name__)
 
@@ -165,28 +164,48 @@ class ContractService:
             raise NotFoundError("no contract at this link")
         return player
 
-    async def sign(self, token: str, signature: Signature) -> Player:
+    async def sign(self, token: str, signature: Signature) -> SignedContract:
         """Sign an offered contract: signed fields, the stored PNG, audit ``signed`` and ``contract.signed``
-        commit together. Anything but ``offered`` is 409 (so of two concurrent signs, one wins)."""
-        player = await self._locked_by_token(token)
-        _require_offered(player, "signed")
-        old_state = _state(player)
-        path = await store_signature(player.tenant_id, player.id, signature.png)
+        commit together. Anything but ``offered`` is 409 (so of two concurrent signs, one wins).
+
+        The hot path of the public link, so it is one statement (lock, update, audit, event) rather
+        than an ORM round trip per step; the signature file is written before the commit and removed
+        again if the commit fails.
+        """
+        path = signature_path()
+        row = (
+            await self.session.execute(
+                _SIGN,
+                {
+                    "token": token,
+                    "signed_by": signature.signed_by,
+                    "ip": signature.ip,
+                    "path": path,
+                    "version": signature.contract_version,
+                    "event_id": uuid4(),
+                },
+            )
+        ).one_or_none()
+        if row is None:
+            await self.session.rollback()
+            raise NotFoundError("no contract at this link")
+        if not row.signed:
+            await self.session.rollback()
+            raise StateConflictError(f"this contract is {row.previous_status}; it can no longer be signed")
+        await store_signature(path, signature.png)
         try:
-            player.contract_status = ContractStatus.SIGNED
-            player.contract_signed_at = datetime.now(UTC)
-            player.contract_signed_by = signature.signed_by
-            player.contract_signed_ip = signature.ip
-            player.contract_signature = path
-            player.contract_version = signature.contract_version
-            self._record(player, AuditEvent.SIGNED, old_state, actor=signature.signed_by)
-            emit(self.session, "player", player.id, CONTRACT_SIGNED, ContractSigned(**_about(player)), player.tenant_id)
+            request_nudge(self.session)
             await self.session.commit()
         except BaseException:
             await self.session.rollback()
             await _forget(path)
             raise
-        return player
+        return SignedContract(
+            player_name=row.name,
+            teams=[(team["name"], team["season"]) for team in row.teams],
+            monthly_fee=row.monthly_fee,
+            contract_version=signature.contract_version,
+        )
 
     async def decline(self, token: str, *, ip: str) -> Player:
         """Decline an offered contract (409 otherwise): status ``declined``, audit, ``contract.declined``."""
@@ -259,6 +278,64 @@ def _state(player: Player) -> dict[str, Any]:
         "version": player.contract_version,
         "team_ids": [str(team.id) for team in player.teams],
     }
+
+
+@dataclass(frozen=True, slots=True)
+class SignedContract:
+    player_name: str
+    teams: list[tuple[str, str]]
+    """(name, season) of each team."""
+    monthly_fee: int | None
+    contract_version: str
+
+
+# Signing in one statement: lock the player by token, flip an offered contract to signed, and write the
+# audit row and the contract.signed outbox event (its payload is checked against ContractSigned on delivery).
+_SIGN = text(
+    """
+    WITH target AS (
+        SELECT * FROM players WHERE contract_token = :token FOR UPDATE
+    ), teams_of AS (
+        SELECT coalesce(jsonb_agg(t.id::text ORDER BY t.name), '[]'::jsonb) AS ids,
+               coalesce(jsonb_agg(jsonb_build_object('name', t.name, 'season', t.season) ORDER BY t.name),
+                        '[]'::jsonb) AS shown,
+               (array_agg(t.id ORDER BY t.name))[1] AS first_id
+        FROM player_teams AS pt JOIN teams AS t ON t.id = pt.team_id
+        WHERE pt.player_id = (SELECT id FROM target)
+    ), signed AS (
+        UPDATE players AS p
+        SET contract_status = 'signed', contract_signed_at = now(), contract_signed_by = :signed_by,
+            contract_signed_ip = :ip, contract_signature = :path, contract_version = :version, updated_at = now()
+        FROM target
+        WHERE p.id = target.id AND target.contract_status = 'offered'
+        RETURNING p.*
+    ), audit AS (
+        INSERT INTO contract_audit_log (tenant_id, player_id, event_type, old_state, new_state, actor, source)
+        SELECT s.tenant_id, s.id, 'signed',
+               jsonb_build_object('status', t.contract_status, 'token', t.contract_token, 'monthly_fee', t.monthly_fee,
+                                  'offered_at', t.contract_offered_at, 'signed_at', t.contract_signed_at,
+                                  'signed_by', t.contract_signed_by, 'signed_ip', t.contract_signed_ip,
+                                  'signature', t.contract_signature, 'version', t.contract_version,
+                                  'team_ids', teams_of.ids),
+               jsonb_build_object('status', s.contract_status, 'token', s.contract_token, 'monthly_fee', s.monthly_fee,
+                                  'offered_at', s.contract_offered_at, 'signed_at', s.contract_signed_at,
+                                  'signed_by', s.contract_signed_by, 'signed_ip', s.contract_signed_ip,
+                                  'signature', s.contract_signature, 'version', s.contract_version,
+                                  'team_ids', teams_of.ids),
+               :signed_by, 'public_link'
+        FROM signed AS s, target AS t, teams_of
+    ), event AS (
+        INSERT INTO outbox_events (id, tenant_id, aggregate_type, aggregate_id, event_type, payload)
+        SELECT :event_id, s.tenant_id, 'player', s.id::text, 'contract.signed',
+               jsonb_build_object('player_id', s.id, 'player_name', s.name, 'team_id', teams_of.first_id,
+                                  'parent_id', s.parent_id, 'tenant_id', s.tenant_id)
+        FROM signed AS s, teams_of
+    )
+    SELECT t.contract_status AS previous_status, EXISTS (SELECT 1 FROM signed) AS signed,
+           t.name, t.monthly_fee, teams_of.shown AS teams
+    FROM target AS t, teams_of
+    """
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from litestar.status_codes import HTTP_200_OK
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.club.contracts import ContractService, Signature
-from app.club.models import Player
+from app.club.models import ContractStatus, Player
 from app.club.schemas import ContractTeam, ContractView, SignRequest
 from app.club.signatures import decode_signature
 from app.config import Settings
@@ -86,7 +86,16 @@ class PublicContractController(Controller):
             contract_version=data.contract_version,
             ip=client_ip(request, settings.server.trusted_proxies),
         )
-        return _view(await ContractService(db_session).sign(token, signature), settings)
+        signed = await ContractService(db_session).sign(token, signature)
+        teams = [ContractTeam(name=name, season=season) for name, season in signed.teams]
+        return ContractView(
+            player_name=signed.player_name,
+            teams=teams,
+            season=teams[0].season if teams else None,
+            monthly_fee=signed.monthly_fee,
+            contract_version=signed.contract_version,
+            status=ContractStatus.SIGNED,
+        )
 
     @post(
         "/{token:str}/decline",

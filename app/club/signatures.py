@@ -6,14 +6,22 @@ import base64
 import binascii
 import struct
 import zlib
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 from advanced_alchemy.types.file_object import FileObject, storages
 from advanced_alchemy.types.file_object.backends.obstore import ObstoreBackend
 
 from app.core.errors import RuleViolationError
 
-__all__ = ["MAX_SIGNATURE_BYTES", "STORAGE_KEY", "configure_signature_storage", "decode_signature", "store_signature"]
+__all__ = [
+    "MAX_SIGNATURE_BYTES",
+    "STORAGE_KEY",
+    "configure_signature_storage",
+    "decode_signature",
+    "delete_signature",
+    "signature_path",
+    "store_signature",
+]
 
 STORAGE_KEY = "signatures"
 MAX_SIGNATURE_BYTES = 512 * 1024
@@ -85,12 +93,16 @@ def _check_png(data: bytes) -> None:
         raise RuleViolationError("signature_png does not decode to the size its header declares")
 
 
-async def store_signature(tenant_id: UUID, player_id: UUID, png: bytes) -> str:
-    """Save the PNG; return its path in the signature storage."""
-    path = f"{tenant_id}/{player_id}/{uuid4()}.png"
+def signature_path() -> str:
+    """A new, unguessable place for one signature (the player row keeps it)."""
+    name = uuid4().hex
+    return f"{name[:2]}/{name}.png"
+
+
+async def store_signature(path: str, png: bytes) -> None:
+    """Save the PNG at ``path`` in the signature storage."""
     stored = FileObject(backend=STORAGE_KEY, filename=path, to_filename=path, content_type="image/png")
     await stored.save_async(data=png)
-    return path
 
 
 async def delete_signature(path: str) -> None:

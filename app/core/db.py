@@ -35,7 +35,6 @@ def alchemy_config(settings: DatabaseSettings, *, nudger: Nudger | None = None) 
         engine_config = EngineConfig(
             pool_size=settings.pool_size,
             max_overflow=settings.max_overflow,
-            pool_pre_ping=True,
             pool_recycle=1800,
         )
     return SQLAlchemyAsyncConfig(
