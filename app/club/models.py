@@ -15,7 +15,6 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     DateTime,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -31,6 +30,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core.columns import enum_column
 from app.tenants.models import Tenant
 
 __all__ = [
@@ -79,17 +79,6 @@ class AuditSource(StrEnum):
     PUBLIC_LINK = "public_link"
 
 
-def _enum(kind: type[StrEnum], name: str) -> Enum:
-    return Enum(
-        kind,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=16,
-        values_callable=lambda members: [m.value for m in members],
-    )
-
-
 def _tenant_fk() -> Mapped[UUID]:
     return mapped_column(ForeignKey(Tenant.id), index=True)
 
@@ -112,8 +101,8 @@ class Team(UUIDAuditBase):
     tenant_id: Mapped[UUID] = _tenant_fk()
     name: Mapped[str] = mapped_column(String(200))
     season: Mapped[str] = mapped_column(String(20))
-    program: Mapped[Program | None] = mapped_column(_enum(Program, "program"), nullable=True)
-    tier: Mapped[Tier | None] = mapped_column(_enum(Tier, "tier"), nullable=True)
+    program: Mapped[Program | None] = mapped_column(enum_column(Program, "program"), nullable=True)
+    tier: Mapped[Tier | None] = mapped_column(enum_column(Tier, "tier"), nullable=True)
     monthly_fee: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     """Cents."""
     groupme_group_id: Mapped[str | None] = mapped_column(String(64))
@@ -148,7 +137,7 @@ class Player(UUIDAuditBase):
     birth_year: Mapped[int | None] = mapped_column(SmallInteger)
     parent_id: Mapped[UUID | None] = mapped_column(ForeignKey(Parent.id, ondelete="SET NULL"), index=True)
     contract_status: Mapped[ContractStatus] = mapped_column(
-        _enum(ContractStatus, "contract_status"), server_default=ContractStatus.NONE.value
+        enum_column(ContractStatus, "contract_status"), server_default=ContractStatus.NONE.value
     )
     contract_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     monthly_fee: Mapped[int | None] = mapped_column(Integer)
@@ -171,8 +160,8 @@ class ContractAuditLog(DefaultBase):
     ts: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
     tenant_id: Mapped[UUID] = _tenant_fk()
     player_id: Mapped[UUID] = mapped_column(ForeignKey(Player.id, ondelete="CASCADE"))
-    event_type: Mapped[AuditEvent] = mapped_column(_enum(AuditEvent, "audit_event"))
+    event_type: Mapped[AuditEvent] = mapped_column(enum_column(AuditEvent, "audit_event"))
     old_state: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     new_state: Mapped[dict[str, Any]] = mapped_column(JSONB)
     actor: Mapped[str] = mapped_column(Text, server_default=text("'admin'"))
-    source: Mapped[AuditSource] = mapped_column(_enum(AuditSource, "audit_source"))
+    source: Mapped[AuditSource] = mapped_column(enum_column(AuditSource, "audit_source"))

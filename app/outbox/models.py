@@ -12,7 +12,6 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     DateTime,
-    Enum,
     ForeignKey,
     Identity,
     Index,
@@ -25,6 +24,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core.columns import enum_column
 from app.tenants.models import Tenant
 
 __all__ = ["DeliveryOutcome", "OutboxDelivery", "OutboxEvent", "OutboxStatus"]
@@ -40,17 +40,6 @@ class OutboxStatus(StrEnum):
 class DeliveryOutcome(StrEnum):
     DONE = "done"
     SKIPPED = "skipped"
-
-
-def _enum(kind: type[StrEnum], name: str) -> Enum:
-    return Enum(
-        kind,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=16,
-        values_callable=lambda members: [m.value for m in members],
-    )
 
 
 class OutboxEvent(DefaultBase):
@@ -87,7 +76,7 @@ class OutboxEvent(DefaultBase):
     event_type: Mapped[str] = mapped_column(String(255))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
     status: Mapped[OutboxStatus] = mapped_column(
-        _enum(OutboxStatus, "outbox_status"), server_default=OutboxStatus.PENDING.value
+        enum_column(OutboxStatus, "outbox_status"), server_default=OutboxStatus.PENDING.value
     )
     attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     available_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
@@ -109,5 +98,5 @@ class OutboxDelivery(DefaultBase):
     event_id: Mapped[UUID] = mapped_column(ForeignKey("outbox_events.id", ondelete="CASCADE"), primary_key=True)
     handler: Mapped[str] = mapped_column(String(255), primary_key=True)
     delivered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
-    outcome: Mapped[DeliveryOutcome] = mapped_column(_enum(DeliveryOutcome, "delivery_outcome"))
+    outcome: Mapped[DeliveryOutcome] = mapped_column(enum_column(DeliveryOutcome, "delivery_outcome"))
     note: Mapped[str | None] = mapped_column(Text)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from enum import StrEnum
 
 from advanced_alchemy.base import UUIDAuditBase
-from sqlalchemy import CheckConstraint, Enum, String
+from sqlalchemy import CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.columns import enum_column
 
 __all__ = ["SLUG_PATTERN", "Tenant", "TenantKind"]
 
@@ -27,13 +29,4 @@ class Tenant(UUIDAuditBase):
 
     slug: Mapped[str] = mapped_column(String(63), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[TenantKind] = mapped_column(
-        Enum(
-            TenantKind,
-            name="tenant_kind",
-            native_enum=False,
-            create_constraint=True,
-            length=16,
-            values_callable=lambda kinds: [k.value for k in kinds],
-        )
-    )
+    kind: Mapped[TenantKind] = mapped_column(enum_column(TenantKind, "tenant_kind"))
