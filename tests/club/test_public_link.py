@@ -6,12 +6,14 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from litestar import Litestar
 from litestar.connection import ASGIConnection
 from litestar.testing import AsyncTestClient
 
 from app.asgi import create_app
+from app.club.events import ContractSigned
 from app.config import Settings
 from app.core.client_ip import client_ip
 from tests.club.conftest import ClubAdmin
@@ -89,6 +91,10 @@ async def test_signing_records_everything_in_one_go(
     assert event.aggregate_id == player_id
     assert set(event.payload) == {"player_id", "player_name", "team_id", "parent_id", "tenant_id"}
     assert event.payload["parent_id"] is None
+    # The statement builds the payload in SQL; it must decode as the registered type, as the workers will.
+    payload = msgspec.convert(event.payload, ContractSigned)
+    assert (str(payload.player_id), payload.player_name) == (player_id, "Sam Rivera")
+    assert payload.team_id is not None
 
 
 async def test_signing_twice_is_409(client: Client, club: ClubAdmin, kit: Kit) -> None:
