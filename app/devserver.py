@@ -25,6 +25,8 @@ __all__ = ["run_dev"]
 
 READY_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 15.0
+POLL_SECONDS = 0.2
+"""How often the foreground loop looks at its children (and, at start, at readiness)."""
 
 
 def run_dev(*, port: int, data_dir: Path) -> int:
@@ -72,11 +74,9 @@ def run_dev(*, port: int, data_dir: Path) -> int:
             )
             _print_banner(base_url, settings, services.embedded, token, offer_token)
             while not stop.requested:
-                for name, child in children:
-                    if child.poll() is not None:
-                        print(f"rollcall dev: {name} exited with status {child.returncode}", file=sys.stderr)
-                        return 1
-                time.sleep(0.2)
+                if _a_child_exited(children):
+                    return 1
+                time.sleep(POLL_SECONDS)
             return 0
         finally:
             _stop_children(children)
@@ -108,19 +108,26 @@ def _spawn(name: str, arguments: list[str], env: dict[str, str]) -> tuple[str, s
     return name, subprocess.Popen([sys.executable, "-m", "app", *arguments], env=env)  # noqa: S603 (our own CLI)
 
 
+def _a_child_exited(children: list[tuple[str, subprocess.Popen[bytes]]]) -> bool:
+    """True (and said on stderr) when the API or the worker has stopped on its own."""
+    for name, child in children:
+        if child.poll() is not None:
+            print(f"rollcall dev: {name} exited with status {child.returncode}", file=sys.stderr)
+            return True
+    return False
+
+
 def _wait_until_ready(base_url: str, children: list[tuple[str, subprocess.Popen[bytes]]], stop: _StopFlag) -> bool:
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while time.monotonic() < deadline and not stop.requested:
-        for name, child in children:
-            if child.poll() is not None:
-                print(f"rollcall dev: {name} exited with status {child.returncode}", file=sys.stderr)
-                return False
+        if _a_child_exited(children):
+            return False
         try:
             if httpx.get(f"{base_url}/health/ready", timeout=1.0).status_code == 200:
                 return True
         except httpx.HTTPError:
             pass
-        time.sleep(0.2)
+        time.sleep(POLL_SECONDS)
     if not stop.requested:
         print(f"rollcall dev: the API did not become ready within {READY_TIMEOUT_SECONDS:.0f}s", file=sys.stderr)
     return False

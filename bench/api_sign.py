@@ -93,18 +93,8 @@ def run_rollcall(server_url: str, redis_url: str, args: argparse.Namespace) -> d
         "LOG_FORMAT": "json",
         "DB_POOL_SIZE": str(args.connections),
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_ready(f"http://127.0.0.1:{port}/health/ready", process)
-        return drive(f"http://127.0.0.1:{port}", "/api/v1/contracts/tok-%d/sign", args.seconds, args.connections)
-    finally:
-        stop(process)
+    command = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    return serve_and_drive(command, REPO, env, port, "/health/ready", "/api/v1/contracts/tok-%d/sign", args)
 
 
 def run_reference(server_url: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -115,16 +105,24 @@ def run_reference(server_url: str, args: argparse.Namespace) -> dict[str, Any]:
     subprocess.run([args.reference, "app.py", "setup", str(args.players)], cwd=REFSTACK, env=env, check=True,
                    capture_output=True)  # fmt: skip
     port = 8612
-    process = subprocess.Popen(
-        [args.reference, "-m", "uvicorn", "app:app", "--port", str(port), "--no-access-log"],
-        cwd=REFSTACK,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    command = [args.reference, "-m", "uvicorn", "app:app", "--port", str(port), "--no-access-log"]
+    return serve_and_drive(command, REFSTACK, env, port, "/docs", "/contract/tok-%d/sign", args)
+
+
+def serve_and_drive(
+    command: list[str],
+    cwd: Path,
+    env: dict[str, str],
+    port: int,
+    ready_path: str,
+    path_format: str,
+    args: argparse.Namespace,
+) -> dict[str, Any]:
+    """Start a server, wait until it answers, load it with wrk, stop it."""
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_ready(f"http://127.0.0.1:{port}/docs", process)
-        return drive(f"http://127.0.0.1:{port}", "/contract/tok-%d/sign", args.seconds, args.connections)
+        wait_ready(f"http://127.0.0.1:{port}{ready_path}", process)
+        return drive(f"http://127.0.0.1:{port}", path_format, args.seconds, args.connections)
     finally:
         stop(process)
 
