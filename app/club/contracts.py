@@ -6,12 +6,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import structlog
-from advanced_alchemy.exceptions import NotFoundError
-from sqlalchemy import select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.club.events import (
@@ -22,11 +21,12 @@ from app.club.events import (
 )
 from app.club.models import AuditEvent, AuditSource, ContractAuditLog, ContractStatus, Player, Team
 from app.club.signatures import delete_signature, signature_path, store_signature
-from app.core.errors import RuleViolationError, StateConflictError
+from app.core.db import asyncpg_connection
+from app.core.errors import ResourceNotFoundError, RuleViolationError, StateConflictError
 from app.outbox import emit
-from app.outbox.emit import request_nudge
+from app.outbox.emit import Nudger
 
-__all__ = ["ContractService", "Offer", "OfferResult", "Signature", "SignedContract", "contract_token"]
+__all__ = ["ContractService", "ContractSigner", "Offer", "OfferResult", "Signature", "SignedContract", "contract_token"]
 
 logger = structlog.get_logger(__name__)
 
@@ -147,7 +147,7 @@ class ContractService:
             select(Player.id).where(Player.id == player_id, Player.tenant_id == tenant_id)
         )
         if exists is None:
-            raise NotFoundError(f"no player {player_id}")
+            raise ResourceNotFoundError(f"no player {player_id}")
         rows = await self.session.scalars(
             select(ContractAuditLog)
             .where(ContractAuditLog.player_id == player_id, ContractAuditLog.tenant_id == tenant_id)
@@ -161,51 +161,8 @@ class ContractService:
             select(Player).where(Player.contract_token == token).options(selectinload(Player.teams))
         )
         if player is None:
-            raise NotFoundError("no contract at this link")
+            raise ResourceNotFoundError("no contract at this link")
         return player
-
-    async def sign(self, token: str, signature: Signature) -> SignedContract:
-        """Sign an offered contract: signed fields, the stored PNG, audit ``signed`` and ``contract.signed``
-        commit together. Anything but ``offered`` is 409 (so of two concurrent signs, one wins).
-
-        The hot path of the public link, so it is one statement (lock, update, audit, event) rather
-        than an ORM round trip per step; the signature file is written before the commit and removed
-        again if the commit fails.
-        """
-        path = signature_path()
-        row = (
-            await self.session.execute(
-                _SIGN,
-                {
-                    "token": token,
-                    "signed_by": signature.signed_by,
-                    "ip": signature.ip,
-                    "path": path,
-                    "version": signature.contract_version,
-                    "event_id": uuid4(),
-                },
-            )
-        ).one_or_none()
-        if row is None:
-            await self.session.rollback()
-            raise NotFoundError("no contract at this link")
-        if not row.signed:
-            await self.session.rollback()
-            raise StateConflictError(f"this contract is {row.previous_status}; it can no longer be signed")
-        await store_signature(path, signature.png)
-        try:
-            request_nudge(self.session)
-            await self.session.commit()
-        except BaseException:
-            await self.session.rollback()
-            await _forget(path)
-            raise
-        return SignedContract(
-            player_name=row.name,
-            teams=[(team["name"], team["season"]) for team in row.teams],
-            monthly_fee=row.monthly_fee,
-            contract_version=signature.contract_version,
-        )
 
     async def decline(self, token: str, *, ip: str) -> Player:
         """Decline an offered contract (409 otherwise): status ``declined``, audit, ``contract.declined``."""
@@ -240,7 +197,7 @@ class ContractService:
             .execution_options(populate_existing=True)
         )
         if player is None:
-            raise NotFoundError("no contract at this link")
+            raise ResourceNotFoundError("no contract at this link")
         return player
 
     async def _locked_player(self, tenant_id: UUID, player_id: UUID) -> Player:
@@ -252,7 +209,7 @@ class ContractService:
             .execution_options(populate_existing=True)
         )
         if player is None:
-            raise NotFoundError(f"no player {player_id}")
+            raise ResourceNotFoundError(f"no player {player_id}")
         return player
 
     async def _target_team(self, tenant_id: UUID, team_id: UUID | None) -> Team | None:
@@ -289,23 +246,64 @@ class SignedContract:
     contract_version: str
 
 
-# Signing in one statement: lock the player by token, flip an offered contract to signed, and write the
-# audit row and the contract.signed outbox event (its payload is checked against ContractSigned on delivery).
-_SIGN = text(
+class ContractSigner:
+    """The public link's sign: the hot path, so one autocommitted statement instead of ORM round trips.
+
+    The signature file is written first; the statement then locks the player by token, flips an offered
+    contract to signed and inserts the audit row and the ``contract.signed`` event, atomically (one
+    statement is one transaction). When it signs nothing (unknown token, or not ``offered`` any more:
+    of two concurrent signs one wins) or fails, the file is removed again, so a committed row always
+    names a stored file and a refused sign leaves nothing behind.
     """
+
+    def __init__(self, engine: AsyncEngine, nudger: Nudger | None = None) -> None:
+        self.engine = engine
+        self.nudger = nudger
+
+    async def sign(self, token: str, signature: Signature) -> SignedContract:
+        path = signature_path()
+        await store_signature(path, signature.png)
+        try:
+            async with self.engine.connect() as connection:
+                driver = await asyncpg_connection(connection)
+                row = await driver.fetchrow(
+                    _SIGN, token, signature.signed_by, signature.ip, path, signature.contract_version
+                )
+        except BaseException:
+            await _forget(path)
+            raise
+        if row is None or not row["signed"]:
+            await _forget(path)
+            if row is None:
+                raise ResourceNotFoundError("no contract at this link")
+            raise StateConflictError(f"this contract is {row['previous_status']}; it can no longer be signed")
+        if self.nudger is not None:
+            self.nudger.schedule()
+        return SignedContract(
+            player_name=row["name"],
+            teams=list(zip(row["team_names"], row["team_seasons"], strict=True)),
+            monthly_fee=row["monthly_fee"],
+            contract_version=signature.contract_version,
+        )
+
+
+# Signing in one statement, so one round trip in autocommit: lock the player by token, flip an offered contract
+# to signed, and write the audit row and the contract.signed outbox event (its payload is checked against
+# ContractSigned on delivery). asyncpg's native $n parameters: it runs on the pool's driver connection.
+_SIGN = """
     WITH target AS (
-        SELECT * FROM players WHERE contract_token = :token FOR UPDATE
+        SELECT * FROM players WHERE contract_token = $1 FOR UPDATE
     ), teams_of AS (
         SELECT coalesce(jsonb_agg(t.id::text ORDER BY t.name), '[]'::jsonb) AS ids,
-               coalesce(jsonb_agg(jsonb_build_object('name', t.name, 'season', t.season) ORDER BY t.name),
-                        '[]'::jsonb) AS shown,
+               coalesce(array_agg(t.name ORDER BY t.name), '{}') AS team_names,
+               coalesce(array_agg(t.season ORDER BY t.name), '{}') AS team_seasons,
                (array_agg(t.id ORDER BY t.name))[1] AS first_id
         FROM player_teams AS pt JOIN teams AS t ON t.id = pt.team_id
         WHERE pt.player_id = (SELECT id FROM target)
     ), signed AS (
         UPDATE players AS p
-        SET contract_status = 'signed', contract_signed_at = now(), contract_signed_by = :signed_by,
-            contract_signed_ip = :ip, contract_signature = :path, contract_version = :version, updated_at = now()
+        SET contract_status = 'signed', contract_signed_at = now(), contract_signed_by = $2,
+            contract_signed_ip = $3, contract_signature = $4, contract_version = $5, updated_at = now()
         FROM target
         WHERE p.id = target.id AND target.contract_status = 'offered'
         RETURNING p.*
@@ -322,20 +320,19 @@ _SIGN = text(
                                   'signed_by', s.contract_signed_by, 'signed_ip', s.contract_signed_ip,
                                   'signature', s.contract_signature, 'version', s.contract_version,
                                   'team_ids', teams_of.ids),
-               :signed_by, 'public_link'
+               $2, 'public_link'
         FROM signed AS s, target AS t, teams_of
     ), event AS (
         INSERT INTO outbox_events (id, tenant_id, aggregate_type, aggregate_id, event_type, payload)
-        SELECT :event_id, s.tenant_id, 'player', s.id::text, 'contract.signed',
+        SELECT gen_random_uuid(), s.tenant_id, 'player', s.id::text, 'contract.signed',
                jsonb_build_object('player_id', s.id, 'player_name', s.name, 'team_id', teams_of.first_id,
                                   'parent_id', s.parent_id, 'tenant_id', s.tenant_id)
         FROM signed AS s, teams_of
     )
     SELECT t.contract_status AS previous_status, EXISTS (SELECT 1 FROM signed) AS signed,
-           t.name, t.monthly_fee, teams_of.shown AS teams
+           t.name, t.monthly_fee, teams_of.team_names, teams_of.team_seasons
     FROM target AS t, teams_of
     """
-)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,9 +9,9 @@ from litestar.di import NamedDependency
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath
 from litestar.status_codes import HTTP_200_OK
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from app.club.contracts import ContractService, Signature
+from app.club.contracts import ContractService, ContractSigner, Signature
 from app.club.models import ContractStatus, Player
 from app.club.schemas import ContractTeam, ContractView, SignRequest
 from app.club.signatures import decode_signature
@@ -53,7 +53,7 @@ class PublicContractController(Controller):
     async def sign(
         self,
         request: Request[Any, Any, Any],
-        db_session: NamedDependency[AsyncSession],
+        db_engine: NamedDependency[AsyncEngine],
         token: FromPath[str],
         data: Annotated[
             SignRequest,
@@ -86,7 +86,7 @@ class PublicContractController(Controller):
             contract_version=data.contract_version,
             ip=client_ip(request, settings.server.trusted_proxies),
         )
-        signed = await ContractService(db_session).sign(token, signature)
+        signed = await ContractSigner(db_engine, request.app.state.nudger).sign(token, signature)
         teams = [ContractTeam(name=name, season=season) for name, season in signed.teams]
         return ContractView(
             player_name=signed.player_name,

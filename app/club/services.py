@@ -8,7 +8,6 @@ from uuid import UUID
 
 import msgspec
 from advanced_alchemy.exceptions import IntegrityError as RepositoryIntegrityError
-from advanced_alchemy.exceptions import NotFoundError
 from advanced_alchemy.filters import LimitOffset, OrderBy
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
@@ -27,7 +26,7 @@ from app.club.schemas import (
     TeamCreate,
     TeamUpdate,
 )
-from app.core.errors import RuleViolationError, StateConflictError
+from app.core.errors import ResourceNotFoundError, RuleViolationError, StateConflictError
 
 __all__ = ["ParentService", "PlayerService", "TeamService", "player_read"]
 
@@ -62,7 +61,7 @@ class _TenantScoped(SQLAlchemyAsyncRepositoryService[ModelT], Generic[ModelT]):
         model = self.repository.model_type
         found = await self.get_one_or_none(model.id == item_id, model.tenant_id == tenant_id, load=list(self.load))
         if found is None:
-            raise NotFoundError(f"no {self.noun} {item_id}")
+            raise ResourceNotFoundError(f"no {self.noun} {item_id}")
         return found
 
     async def delete_for(self, tenant_id: UUID, item_id: UUID) -> None:

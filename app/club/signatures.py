@@ -9,9 +9,9 @@ import zlib
 from uuid import uuid4
 
 from advanced_alchemy.types.file_object import FileObject, storages
-from advanced_alchemy.types.file_object.backends.obstore import ObstoreBackend
 
 from app.core.errors import RuleViolationError
+from app.core.storage import register_storage
 
 __all__ = [
     "MAX_SIGNATURE_BYTES",
@@ -32,11 +32,7 @@ _BYTES_PER_PIXEL = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # by PNG colour type, at 8 bi
 
 def configure_signature_storage(url: str) -> None:
     """Register the storage backend signatures are saved to (a local directory, or S3-compatible)."""
-    if url.startswith("file://"):
-        from pathlib import Path
-
-        Path(url.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
-    storages.register_backend(ObstoreBackend(key=STORAGE_KEY, fs=url))
+    register_storage(STORAGE_KEY, url)
 
 
 def decode_signature(encoded: str | None) -> bytes:

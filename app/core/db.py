@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import asyncpg
 from advanced_alchemy.alembic.commands import AlembicCommands
 from advanced_alchemy.extensions.litestar import (
     AlembicAsyncConfig,
@@ -11,12 +13,13 @@ from advanced_alchemy.extensions.litestar import (
     EngineConfig,
     SQLAlchemyAsyncConfig,
 )
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.pool import NullPool
 
 from app.config import DatabaseSettings
 from app.outbox.emit import NUDGER_KEY, Nudger
 
-__all__ = ["MIGRATIONS_DIR", "alchemy_config", "alembic_commands"]
+__all__ = ["MIGRATIONS_DIR", "alchemy_config", "alembic_commands", "asyncpg_connection"]
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 VERSION_TABLE = "alembic_version"
@@ -49,6 +52,8 @@ def alchemy_config(settings: DatabaseSettings, *, nudger: Nudger | None = None) 
             compare_type=True,
         ),
         create_all=False,
+        # Every error is problem+json (app.core.errors), repository errors included.
+        set_default_exception_handler=False,
     )
 
 
@@ -57,3 +62,16 @@ def alembic_commands(settings: DatabaseSettings) -> AlembicCommands:
     import app.models  # noqa: F401  (registers every table on the metadata the migrations compare against)
 
     return AlembicCommands(sqlalchemy_config=alchemy_config(settings))
+
+
+async def asyncpg_connection(connection: AsyncConnection) -> asyncpg.Connection[Any]:
+    """The asyncpg connection under a pooled SQLAlchemy one, for the few hot paths that run native statements.
+
+    Nothing has begun a transaction on it unless ``connection`` executed something first, so a single
+    statement runs in autocommit; it goes back to the pool when ``connection`` closes.
+    """
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    if not isinstance(driver, asyncpg.Connection):
+        raise TypeError(f"expected an asyncpg connection, got {type(driver).__name__}")
+    return driver

@@ -29,6 +29,7 @@ __all__ = [
     "PROBLEM_MEDIA_TYPE",
     "FieldError",
     "Problem",
+    "ResourceNotFoundError",
     "RuleViolationError",
     "StateConflictError",
     "problem_exception_handlers",
@@ -71,6 +72,10 @@ class StateConflictError(Exception):
 
 class RuleViolationError(Exception):
     """A business rule refuses a well-formed request (422)."""
+
+
+class ResourceNotFoundError(Exception):
+    """Nothing by that id or token in the caller's reach (404); the message names what was looked for."""
 
 
 def problem_type(slug: str) -> str:
@@ -134,6 +139,8 @@ def _classify(
         return 409, str(exc), None, None, "conflict"
     if isinstance(exc, RuleViolationError):
         return 422, str(exc), None, None, "unprocessable"
+    if isinstance(exc, ResourceNotFoundError):
+        return 404, str(exc), None, None, "not-found"
     if isinstance(exc, NotFoundError):
         return 404, "the resource does not exist", None, None, "not-found"
     if isinstance(exc, IntegrityError | SQLIntegrityError):

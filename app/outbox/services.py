@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
-from advanced_alchemy.exceptions import NotFoundError
 from advanced_alchemy.filters import LimitOffset, OrderBy
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
@@ -14,7 +13,7 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.orm import selectinload
 
 from app.core.auth import Principal
-from app.core.errors import StateConflictError
+from app.core.errors import ResourceNotFoundError, StateConflictError
 from app.outbox import sql
 from app.outbox.emit import emit, request_nudge
 from app.outbox.events import SYSTEM_PING, Ping
@@ -75,7 +74,7 @@ class OutboxService(SQLAlchemyAsyncRepositoryService[OutboxEvent]):
             OutboxEvent.id == event_id, OutboxEvent.tenant_id == tenant_id, load=[selectinload(OutboxEvent.deliveries)]
         )
         if event is None:
-            raise NotFoundError(f"no outbox event {event_id}")
+            raise ResourceNotFoundError(f"no outbox event {event_id}")
         return event
 
     async def stats(self, tenant_id: UUID) -> sql.OutboxCounts:

@@ -26,6 +26,9 @@ class ClubAdmin:
         response = await self.client.request(method, f"{API}{path}", json=json, headers=self.headers)
         if expect is not None:
             assert response.status_code == expect, response.text
+        if response.status_code >= 400:  # every refusal is a problem document that says what is wrong
+            assert response.headers["content-type"] == "application/problem+json", response.text
+            assert response.json()["detail"], response.text
         return response.json() if response.content else None
 
     async def team(self, name: str = "U12 Kings Elite", season: str = "2026-27", **extra: Any) -> dict[str, Any]:

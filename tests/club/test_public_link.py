@@ -60,14 +60,20 @@ async def test_the_link_shows_what_is_signed(client: Client, club: ClubAdmin, ki
     }
 
 
-async def test_unknown_and_superseded_links_are_the_same_404(client: Client, club: ClubAdmin, kit: Kit) -> None:
+async def test_unknown_and_superseded_links_are_the_same_404(
+    client: Client, club: ClubAdmin, kit: Kit, env: dict[str, str]
+) -> None:
     player_id, token = await offered(club, kit)
     await club.call("POST", "/contracts/offer?force=true", {"player_id": player_id, "monthly_fee": 100}, 200)
     superseded = await client.get(f"{LINKS}/{token}")
     unknown = await client.get(f"{LINKS}/never-issued")
     assert superseded.status_code == unknown.status_code == 404
     assert superseded.json()["detail"] == unknown.json()["detail"] == "no contract at this link"
-    assert (await client.post(f"{LINKS}/{token}/sign", json=signing())).status_code == 404
+    assert superseded.headers["content-type"] == unknown.headers["content-type"] == "application/problem+json"
+    signed = await client.post(f"{LINKS}/{token}/sign", json=signing())
+    assert signed.status_code == 404
+    assert signed.json()["type"] == "urn:rollcall:problem:not-found"
+    assert stored_files(env) == []  # the refused sign's signature file is gone again
 
 
 async def test_signing_records_everything_in_one_go(
@@ -97,12 +103,13 @@ async def test_signing_records_everything_in_one_go(
     assert payload.team_id is not None
 
 
-async def test_signing_twice_is_409(client: Client, club: ClubAdmin, kit: Kit) -> None:
+async def test_signing_twice_is_409(client: Client, club: ClubAdmin, kit: Kit, env: dict[str, str]) -> None:
     _, token = await offered(club, kit)
     assert (await client.post(f"{LINKS}/{token}/sign", json=signing())).status_code == 200
     again = await client.post(f"{LINKS}/{token}/sign", json=signing())
     assert again.status_code == 409
     assert again.json()["detail"] == "this contract is signed; it can no longer be signed"
+    assert len(stored_files(env)) == 1  # the second signature was not kept
 
 
 async def test_concurrent_signs_one_wins_one_409(

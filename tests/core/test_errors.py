@@ -19,7 +19,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.testing import AsyncTestClient
 from sqlalchemy.exc import DataError, OperationalError
 
-from app.core.errors import problem_exception_handlers
+from app.core.errors import ResourceNotFoundError, problem_exception_handlers
 
 Client = AsyncTestClient[Litestar]
 SECRET_SQL = "SELECT password_hash FROM users WHERE id = 42"
@@ -45,6 +45,7 @@ def boom(kind: FromPath[str]) -> None:
         "429": TooManyRequestsException("slow down", headers={"Retry-After": "12"}),
         "503": ServiceUnavailableException("mail relay down"),
         "missing": NotFoundError(f"No row for {SECRET_SQL}"),
+        "no-such-player": ResourceNotFoundError("no player 42"),
         "duplicate": IntegrityError(f"duplicate key: {SECRET_SQL}"),
         "database-down": OperationalError(SECRET_SQL, {}, ConnectionRefusedError("refused")),
         "too-long": DataError(SECRET_SQL, {}, ValueError("value too long for type character varying(63)")),
@@ -114,6 +115,7 @@ async def test_malformed_json_is_400(client: Client) -> None:
         ("429", 429, "slow down"),
         ("503", 503, "mail relay down"),
         ("missing", 404, "the resource does not exist"),
+        ("no-such-player", 404, "no player 42"),
         ("duplicate", 409, "the change conflicts with existing data"),
         ("database-down", 503, "a backing service is unavailable; retry shortly"),
         ("too-long", 400, "a value does not fit what the database accepts"),
