@@ -101,7 +101,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app.state.settings = settings
     app.state.nudger = nudger
     # Outermost: request id and the request log line cover routing errors (404/405) too.
-    app.asgi_handler = RequestLogMiddleware(app.asgi_handler)
+    app.asgi_handler = RequestLogMiddleware(app.asgi_handler, json_lines=settings.log.format == "json")
     return app
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 import sys
 import time
-import uuid
+from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 import structlog
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -17,6 +19,7 @@ from app.config import LogSettings
 
 __all__ = ["RequestLogMiddleware", "configure_logging"]
 
+REQUEST_LOGGER = "rollcall.request"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,200}$")
 
 
@@ -77,15 +80,17 @@ class RequestLogMiddleware:
     reach the logs.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, json_lines: bool = False) -> None:
         self.app = app
-        self.logger = structlog.get_logger("rollcall.request")
+        self.logger = structlog.get_logger(REQUEST_LOGGER)
+        self.gate = logging.getLogger(REQUEST_LOGGER)
+        self.json_lines = json_lines
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
-        request_id = _incoming_request_id(scope) or uuid.uuid4().hex
+        request_id = _incoming_request_id(scope) or secrets.token_hex(16)
         state: dict[str, Any] = scope.setdefault("state", {})
         state["request_id"] = request_id
         structlog.contextvars.clear_contextvars()
@@ -103,13 +108,33 @@ class RequestLogMiddleware:
         try:
             await self.app(scope, receive, send_with_request_id)
         finally:
-            self.logger.info(
-                "request",
-                method=scope["method"],
-                path=scope.get("path_template") or "<no route>",
-                status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
-            )
+            fields = {
+                "method": scope["method"],
+                "path": scope.get("path_template") or "<no route>",
+                "status": status,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            }
+            if not self.json_lines:
+                self.logger.info("request", **fields)
+            elif self.gate.isEnabledFor(logging.INFO):
+                _write_json_line(fields)
+
+
+def _write_json_line(fields: dict[str, Any]) -> None:
+    """The request line as the JSON renderer would print it, written directly: it runs on every request,
+    and structlog's stdlib route (LogRecord, frame lookup, formatter) cost ~10 % of the sign endpoint's CPU."""
+    record = {
+        **fields,
+        "event": "request",
+        **structlog.contextvars.get_contextvars(),
+        "level": "info",
+        "logger": REQUEST_LOGGER,
+        "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+    }
+    sys.stderr.write(_JSON.encode(record).decode() + "\n")
+
+
+_JSON = msgspec.json.Encoder(enc_hook=str)
 
 
 def _incoming_request_id(scope: Scope) -> str | None:

@@ -14,8 +14,10 @@ Files are written to a temporary name and renamed into place, so no reader ever 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import time
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -51,6 +53,7 @@ class LocalDirectoryBackend(StorageBackend):
         super().__init__(key=key, fs=None)
         self.root = root.resolve()
         self.root.mkdir(parents=True, exist_ok=True)
+        self._directories: set[Path] = {self.root}
 
     def _file(self, path: PathLike) -> Path:
         relative = PurePosixPath(self._to_path(path))
@@ -75,18 +78,35 @@ class LocalDirectoryBackend(StorageBackend):
     ) -> FileObject:
         target = self._file(file_object.path)
         content = _as_bytes(data)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
+        staging = str(target.with_name(f".{target.name}.{secrets.token_hex(4)}.part"))
         try:
-            staging.write_bytes(content)
+            self._write_new(staging, content, target.parent)
             os.replace(staging, target)
         except BaseException:
-            staging.unlink(missing_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(staging)
             raise
-        stat = target.stat()
-        file_object.size = stat.st_size
-        file_object.last_modified = stat.st_mtime
+        file_object.size = len(content)
+        file_object.last_modified = time.time()
         return file_object
+
+    def _write_new(self, name: str, content: bytes, directory: Path) -> None:
+        """Create ``name`` (never an existing file) and write ``content``: plain system calls, no buffering."""
+        if directory not in self._directories:
+            directory.mkdir(parents=True, exist_ok=True)
+            self._directories.add(directory)
+        try:
+            descriptor = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+        except FileNotFoundError:  # the directory went away since we saw it
+            self._directories.discard(directory)
+            directory.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+        try:
+            view = memoryview(content)
+            while view:
+                view = view[os.write(descriptor, view) :]
+        finally:
+            os.close(descriptor)
 
     async def save_object_async(
         self,

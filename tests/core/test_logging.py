@@ -9,6 +9,9 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from app.asgi import create_app
+from app.config import Settings
+
 Client = AsyncTestClient[Litestar]
 
 
@@ -60,3 +63,29 @@ async def test_errors_carry_the_request_id_and_paths_are_templates(
     ]
     assert lines[0]["sub"] == "user-1"
     assert "secret-token-abc123" not in json.dumps(lines)
+
+
+@pytest.mark.parametrize(("log_format", "renders_json"), [("json", True), ("console", False)])
+async def test_the_request_line_follows_the_log_format(
+    env: dict[str, str], log_format: str, renders_json: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = create_app(Settings.from_env({**env, "LOG_FORMAT": log_format}))
+    try:
+        async with AsyncTestClient(app=app) as client:
+            request_id = (await client.get("/health/live")).headers["x-request-id"]
+        err = capsys.readouterr().err
+        [line] = [line for line in err.splitlines() if request_id in line and "request" in line]
+        assert line.startswith("{") is renders_json
+        assert "/health/live" in line
+    finally:
+        create_app(Settings.from_env(env))  # logging is process-wide: back to the suite's JSON lines
+
+
+async def test_no_request_lines_above_info(env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    app = create_app(Settings.from_env({**env, "LOG_LEVEL": "WARNING"}))
+    try:
+        async with AsyncTestClient(app=app) as client:
+            assert (await client.get("/health/live")).status_code == 200
+        assert request_lines(capsys.readouterr().err) == []
+    finally:
+        create_app(Settings.from_env(env))

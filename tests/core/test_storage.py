@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,11 @@ async def test_an_object_store_url_uses_the_obstore_backend() -> None:
     await FileObject(backend="test-memory", filename="x/y.png", to_filename="x/y.png").save_async(data=b"png")
     assert await backend.get_content_async("x/y.png") == b"png"
     await backend.delete_object_async("x/y.png")
+
+
+async def test_a_directory_removed_behind_its_back_is_made_again(tmp_path: Path) -> None:
+    backend = LocalDirectoryBackend(key="test-gone", root=tmp_path / "store")
+    await backend.save_object_async(FileObject(backend=backend, filename="ab/one.png"), b"1")
+    shutil.rmtree(tmp_path / "store" / "ab")
+    await backend.save_object_async(FileObject(backend=backend, filename="ab/two.png"), b"2")
+    assert await backend.get_content_async("ab/two.png") == b"2"
