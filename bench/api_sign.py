@@ -129,7 +129,7 @@ def serve_and_drive(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Sign-endpoint load test (see bench/api_sign.sh).")
-    parser.add_argument("--players", type=int, default=40_000, help="offered players to prepare (> requests)")
+    parser.add_argument("--players", type=int, default=80_000, help="offered players to prepare (> requests)")
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--reference", help="python of a venv with the refstack's packages: run it too")
