@@ -18,7 +18,13 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 
 from app import __version__
-from app.club.controllers import ContractController, ParentController, PlayerController, TeamController
+from app.club.controllers import (
+    ContractController,
+    EmailBlastController,
+    ParentController,
+    PlayerController,
+    TeamController,
+)
 from app.club.public import PublicContractController
 from app.club.signatures import configure_signature_storage
 from app.config import Settings, SettingsError, get_settings
@@ -83,6 +89,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ParentController,
             PlayerController,
             ContractController,
+            EmailBlastController,
         ],
         security=[{BEARER_SCHEME: []}],
         dependencies={"principal": Provide(provide_principal, sync_to_thread=False)},

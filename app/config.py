@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 from enum import StrEnum
 from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network, ip_network
@@ -131,6 +132,83 @@ class OutboxSettings:
         )
 
 
+class SmtpTls(StrEnum):
+    NONE = "none"
+    STARTTLS = "starttls"
+    TLS = "tls"
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpSettings:
+    """Where the workers send email (see the README's "Email" section)."""
+
+    host: str = "localhost"
+    port: int = 25
+    tls: SmtpTls = SmtpTls.NONE
+    username: str | None = None
+    password: str | None = None
+    sender: str = "rollcall <noreply@localhost>"
+    """The From address (``SMTP_FROM``)."""
+    timeout_seconds: float = 10.0
+    """Connect and per-command timeout; keep it well under OUTBOX_LEASE_SECONDS."""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> SmtpSettings:
+        env = _Env(os.environ if environ is None else environ)
+        tls = SmtpTls(env.choice("SMTP_TLS", [t.value for t in SmtpTls], SmtpTls.NONE.value))
+        default_port = {SmtpTls.NONE: 25, SmtpTls.STARTTLS: 587, SmtpTls.TLS: 465}[tls]
+        username = env.get("SMTP_USERNAME")
+        password = env.get("SMTP_PASSWORD")
+        if bool(username) != bool(password):
+            raise SettingsError(
+                "SMTP_PASSWORD" if username else "SMTP_USERNAME", "set both SMTP_USERNAME and SMTP_PASSWORD, or neither"
+            )
+        sender = env.get("SMTP_FROM") or "rollcall <noreply@localhost>"
+        address = parseaddr(sender)[1]
+        if "@" not in address or any(c in sender for c in "\r\n"):
+            raise SettingsError("SMTP_FROM", f"expected an address like 'Club <club@example.org>', got '{sender}'")
+        return cls(
+            host=env.get("SMTP_HOST") or "localhost",
+            port=env.integer("SMTP_PORT", default_port, minimum=1, maximum=65535),
+            tls=tls,
+            username=username,
+            password=password,
+            sender=sender,
+            timeout_seconds=env.number("SMTP_TIMEOUT_SECONDS", 10.0, minimum=0.1, maximum=300.0),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class GroupMeSettings:
+    """The GroupMe account the club's team groups live in (``rollcall groupme reconcile``)."""
+
+    api_url: str = "https://api.groupme.com/v3"
+    access_token: str | None = None
+    staff_user_ids: tuple[str, ...] = ()
+    """GroupMe user ids added to every team group."""
+    timeout_seconds: float = 10.0
+    max_attempts: int = 4
+    """Tries per request when GroupMe answers 429 or 5xx (or the connection fails), with backoff."""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> GroupMeSettings:
+        env = _Env(os.environ if environ is None else environ)
+        staff = env.get("GROUPME_STAFF_USER_IDS") or ""
+        ids = tuple(item.strip() for item in staff.split(",") if item.strip())
+        for user_id in ids:
+            if not user_id.isdigit():
+                raise SettingsError(
+                    "GROUPME_STAFF_USER_IDS", f"expected comma-separated numeric user ids, got '{user_id}'"
+                )
+        return cls(
+            api_url=env.http_url("GROUPME_API_URL", default="https://api.groupme.com/v3"),
+            access_token=env.get("GROUPME_ACCESS_TOKEN"),
+            staff_user_ids=ids,
+            timeout_seconds=env.number("GROUPME_TIMEOUT_SECONDS", 10.0, minimum=0.1, maximum=300.0),
+            max_attempts=env.integer("GROUPME_MAX_ATTEMPTS", 4, minimum=1, maximum=20),
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class MetricsSettings:
     token: str | None = None
@@ -171,6 +249,8 @@ class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    groupme: GroupMeSettings = field(default_factory=GroupMeSettings)
 
     @property
     def is_dev(self) -> bool:
@@ -209,7 +289,16 @@ class Settings:
             worker_host=env.get("WORKER_METRICS_HOST") or "0.0.0.0",
         )
         return cls(
-            Environment(environment), database, redis, auth, log, server, OutboxSettings.from_env(environ), metrics
+            Environment(environment),
+            database,
+            redis,
+            auth,
+            log,
+            server,
+            OutboxSettings.from_env(environ),
+            metrics,
+            SmtpSettings.from_env(environ),
+            GroupMeSettings.from_env(environ),
         )
 
 

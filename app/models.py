@@ -1,11 +1,13 @@
 """Every ORM model, imported so that the metadata knows the whole schema (Alembic compares against it)."""
 
 from app.club.models import ContractAuditLog, Parent, Player, Team, player_teams
+from app.notify.models import EmailLog
 from app.outbox.models import OutboxDelivery, OutboxEvent
 from app.tenants.models import Tenant
 
 __all__ = [
     "ContractAuditLog",
+    "EmailLog",
     "OutboxDelivery",
     "OutboxEvent",
     "Parent",

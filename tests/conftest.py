@@ -26,6 +26,8 @@ from app.asgi import create_app
 from app.config import Settings
 from app.core.db import alchemy_config, alembic_commands
 from app.core.embedded import backing_services, redis_database
+from app.notify.delivery import Notifier, configure_notifier, use_notifier
+from app.notify.sink import MailSink
 from app.tenants.models import TenantKind
 from app.tenants.services import TenantService
 from tests.tokens import SigningKeys
@@ -186,3 +188,31 @@ async def clean_slate(request: pytest.FixtureRequest) -> AsyncIterator[None]:
         redis = Redis.from_url(request.getfixturevalue("redis_url"))
         await redis.flushdb()
         await redis.aclose()
+
+
+@pytest.fixture
+def mail_sink() -> Iterator[MailSink]:
+    """A real SMTP server on loopback that keeps what it receives."""
+    with MailSink() as sink:
+        yield sink
+
+
+@pytest.fixture
+def mail_settings(env: dict[str, str], mail_sink: MailSink) -> Settings:
+    """The test settings with SMTP pointed at ``mail_sink``."""
+    return Settings.from_env(
+        {
+            **env,
+            "SMTP_HOST": mail_sink.host,
+            "SMTP_PORT": str(mail_sink.port),
+            "SMTP_FROM": "Demo Club <club@demo-club.example>",
+            "SMTP_TIMEOUT_SECONDS": "5",
+        }
+    )
+
+
+@pytest.fixture
+def notifier(mail_settings: Settings) -> Iterator[Notifier]:
+    """This process's email handlers send to ``mail_sink``."""
+    yield configure_notifier(mail_settings)
+    use_notifier(None)

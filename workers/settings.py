@@ -13,6 +13,7 @@ from prometheus_client import start_http_server
 from app.config import Settings
 from app.core.db import alchemy_config
 from app.core.logging import configure_logging
+from app.notify.delivery import configure_notifier
 from app.outbox.emit import Nudger
 from app.outbox.relay import Relay
 from workers.jobs import outbox_nudge, outbox_retention, outbox_sweep, ping
@@ -21,7 +22,7 @@ __all__ = ["HANDLER_MODULES", "worker_settings"]
 
 logger = structlog.get_logger(__name__)
 
-HANDLER_MODULES: tuple[str, ...] = ("app.outbox.events", "app.club.events")
+HANDLER_MODULES: tuple[str, ...] = ("app.outbox.events", "app.club.events", "app.club.notifications")
 """Modules whose import registers the outbox handlers this worker runs."""
 
 
@@ -36,6 +37,7 @@ def worker_settings(settings: Settings) -> type:
             importlib.import_module(module)
         nudger.pool = ctx["redis"]  # follow-up events emitted by handlers nudge too
         ctx["settings"] = settings
+        configure_notifier(settings)  # the mailer and link base URL of the email handlers
         ctx["session_maker"] = db.create_session_maker()
         relay = Relay(ctx["session_maker"], settings.outbox)
         relay.start()

@@ -26,9 +26,23 @@ from app.core.errors import ResourceNotFoundError, RuleViolationError, StateConf
 from app.outbox import emit
 from app.outbox.emit import Nudger
 
-__all__ = ["ContractService", "ContractSigner", "Offer", "OfferResult", "Signature", "SignedContract", "contract_token"]
+__all__ = [
+    "ContractService",
+    "ContractSigner",
+    "Offer",
+    "OfferResult",
+    "Signature",
+    "SignedContract",
+    "contract_link",
+    "contract_token",
+]
 
 logger = structlog.get_logger(__name__)
+
+
+def contract_link(public_base_url: str, token: str) -> str:
+    """The parent's signing link: the public contract endpoint under PUBLIC_BASE_URL."""
+    return f"{public_base_url}/api/v1/contracts/{token}"
 
 
 def contract_token() -> str:

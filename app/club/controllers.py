@@ -15,10 +15,14 @@ from litestar.status_codes import HTTP_200_OK
 from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.club.contracts import ContractService, Offer
+from app.club.contracts import ContractService, Offer, contract_link
 from app.club.models import AuditSource, ContractStatus, Parent, Program, Team, Tier
+from app.club.notifications import EmailBlastService
 from app.club.schemas import (
     ContractAuditRead,
+    EmailBlastRecipient,
+    EmailBlastRequest,
+    EmailBlastResult,
     MovedTeams,
     OfferRequest,
     OfferResponse,
@@ -349,4 +353,64 @@ class ContractController(Controller):
 
 def contract_url(settings: Settings, token: str) -> str:
     """The parent's signing link, built from PUBLIC_BASE_URL."""
-    return f"{settings.server.public_base_url}/api/v1/contracts/{token}"
+    return contract_link(settings.server.public_base_url, token)
+
+
+class EmailBlastController(Controller):
+    path = "/api/v1/admin/email"
+    tags = ["email"]
+    guards = [requires_role("admin")]
+
+    @post(
+        "/blast",
+        operation_id="emailBlast",
+        summary="Email the parents of players with an open contract offer",
+        status_code=HTTP_200_OK,
+        responses=problem_responses(400, 401, 403, 422),
+    )
+    async def blast(
+        self,
+        db_session: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        data: Annotated[
+            EmailBlastRequest,
+            _body(
+                EmailBlastRequest,
+                "Remind one team's parents, trying it first",
+                {
+                    "audience": "unsigned_contracts",
+                    "team_id": "5d1e2f3a-6b7c-4d8e-9f0a-1b2c3d4e5f60",
+                    "subject_template": "{{ club_name }}: please sign {{ player_names }}'s contract",
+                    "dry_run": True,
+                },
+            ),
+        ],
+    ) -> EmailBlastResult:
+        """One email per parent (listing each of their players' signing links), queued in one transaction and
+        sent by the workers, each exactly once. `dry_run` returns the recipients and writes nothing."""
+        plan = await EmailBlastService(db_session).blast(
+            principal.tenant.id,
+            audience=data.audience,
+            team_id=data.team_id,
+            subject_template=data.subject_template,
+            dry_run=data.dry_run,
+            requested_by=principal.actor,
+        )
+        return EmailBlastResult(
+            blast_id=plan.blast_id,
+            dry_run=plan.dry_run,
+            recipient_count=len(plan.recipients),
+            players_without_parent=plan.players_without_parent,
+            recipients=[
+                EmailBlastRecipient(
+                    parent_id=recipient.parent_id,
+                    name=recipient.name,
+                    email=recipient.email,
+                    player_ids=[player_id for player_id, _ in recipient.players],
+                    player_names=[name for _, name in recipient.players],
+                )
+                for recipient in plan.recipients
+            ]
+            if plan.dry_run
+            else None,
+        )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
@@ -15,6 +15,9 @@ __all__ = [
     "ContractAuditRead",
     "ContractTeam",
     "ContractView",
+    "EmailBlastRecipient",
+    "EmailBlastRequest",
+    "EmailBlastResult",
     "MovedTeams",
     "OfferRequest",
     "OfferResponse",
@@ -185,3 +188,33 @@ class ContractView(msgspec.Struct, kw_only=True):
     monthly_fee: int | None
     contract_version: str
     status: ContractStatus
+
+
+class EmailBlastRequest(_Input):
+    audience: Literal["unsigned_contracts"] = msgspec.field(default="unsigned_contracts")
+    """Who gets it: ``unsigned_contracts`` = the parents of players whose contract is ``offered``."""
+    team_id: UUID | None = None
+    """Only players of this team."""
+    subject_template: Annotated[str, Meta(min_length=1, max_length=300)] | None = None
+    """Jinja subject with ``club_name``, ``parent_name`` and ``player_names`` (sandboxed); a default otherwise."""
+    dry_run: bool = False
+    """List the recipients and write nothing."""
+
+
+class EmailBlastRecipient(msgspec.Struct, kw_only=True):
+    parent_id: UUID
+    name: str
+    email: str
+    player_ids: list[UUID]
+    player_names: list[str]
+
+
+class EmailBlastResult(msgspec.Struct, kw_only=True):
+    blast_id: UUID | None
+    """Set when emails were queued (every one of the blast's outbox events carries it)."""
+    dry_run: bool
+    recipient_count: int
+    players_without_parent: int
+    """Players with an open offer whom nobody can be emailed about."""
+    recipients: list[EmailBlastRecipient] | None = None
+    """The recipients, on a dry run."""

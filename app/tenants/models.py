@@ -25,8 +25,15 @@ class Tenant(UUIDAuditBase):
     """One organisation using rollcall: a youth sports club or a union hiring hall."""
 
     __tablename__ = "tenants"
-    __table_args__ = (CheckConstraint(f"slug ~ '{SLUG_PATTERN}'", name="slug_format"),)
+    __table_args__ = (
+        CheckConstraint(f"slug ~ '{SLUG_PATTERN}'", name="slug_format"),
+        CheckConstraint("brand_color ~ '^#[0-9a-fA-F]{6}$'", name="brand_color_format"),
+    )
 
     slug: Mapped[str] = mapped_column(String(63), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[TenantKind] = mapped_column(enum_column(TenantKind, "tenant_kind"))
+    brand_color: Mapped[str | None] = mapped_column(String(7))
+    """``#rrggbb``: the accent colour of the tenant's emails."""
+    logo_url: Mapped[str | None] = mapped_column(String(500))
+    """An https:// image shown at the top of the tenant's emails."""

@@ -1,0 +1,1 @@
+"""Notifications: email (SMTP, templates, email log) and the GroupMe client."""
