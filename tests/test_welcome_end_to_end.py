@@ -1,0 +1,115 @@
+"""The club's main flow with real processes: staff offer → parent signs → the worker emails exactly one welcome.
+
+`rollcall serve` and `rollcall worker` run as the operator runs them; the mail server is a real SMTP server
+(aiosmtpd) on loopback in this test process.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.notify.sink import MailSink
+from tests.club.pngs import b64, png
+from tests.processes import free_port, wait_until_ready
+
+SHARE_URL = "https://groupme.com/join_group/777/JoinUs"
+
+
+@contextmanager
+def process(arguments: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[str]]:
+    """A rollcall command writing its logs to a file (a pipe nobody reads could fill and stall it)."""
+    with log.open("w") as output:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "app", *arguments],
+            env={**os.environ, **env},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            yield child
+        finally:
+            child.send_signal(signal.SIGTERM)
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+@pytest.mark.usefixtures("tenants")
+def test_offer_sign_then_exactly_one_welcome_email(
+    env: dict[str, str], mint: Callable[..., str], mail_sink: MailSink, tmp_path: Path
+) -> None:
+    port = free_port()
+    stack_env = {
+        **env,
+        "SMTP_HOST": mail_sink.host,
+        "SMTP_PORT": str(mail_sink.port),
+        "SMTP_FROM": "Kings FC <hello@kings.example>",
+        "WORKER_METRICS_PORT": "0",
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+    }
+    base = f"http://127.0.0.1:{port}"
+    api_args = ["serve", "--host", "127.0.0.1", "--port", str(port)]
+    with (
+        process(api_args, stack_env, tmp_path / "api.log") as api,
+        process(["worker"], stack_env, tmp_path / "worker.log"),
+    ):
+        wait_until_ready(base, api)
+        admin = httpx.Client(
+            base_url=f"{base}/api/v1/admin", headers={"Authorization": f"Bearer {mint(roles=['admin'])}"}
+        )
+        team = admin.post("/teams", json={"name": "U12 Kings", "season": "2026-27", "groupme_share_url": SHARE_URL})
+        parent = admin.post("/parents", json={"name": "Dana Rivera", "email": "dana@example.org"})
+        player = admin.post(
+            "/players",
+            json={"name": "<b>Jo</b> & Co", "team_ids": [team.json()["id"]], "parent_id": parent.json()["id"]},
+        )
+        offer = admin.post("/contracts/offer", json={"player_id": player.json()["id"], "monthly_fee": 12500})
+        assert offer.status_code == 200, offer.text
+        link = offer.json()["contract_url"]
+        signed = httpx.post(
+            f"{link}/sign",
+            json={
+                "signed_by": "Dana Rivera",
+                "signature_png": b64(png()),
+                "contract_version": "2026-1",
+                "accept_terms": True,
+            },
+        )
+        assert signed.status_code == 200, signed.text
+
+        wait_for(lambda: len(mail_sink.received()) >= 1, 30, "the welcome email")
+        time.sleep(2)  # sweeps and nudges keep running: nothing more may arrive
+        [message] = mail_sink.received()
+
+    assert message["To"] == "dana@example.org"
+    assert message["Subject"] == "Welcome to U12 Kings, Demo Youth Soccer Club"
+    assert message.get_content_type() == "multipart/alternative"
+    text = message.get_body(preferencelist=("plain",))
+    html = message.get_body(preferencelist=("html",))
+    assert text is not None
+    assert html is not None
+    assert SHARE_URL in text.get_content()
+    assert f'href="{SHARE_URL}"' in html.get_content()
+    assert "&lt;b&gt;Jo&lt;/b&gt; &amp; Co" in html.get_content()
+    assert "<b>Jo</b>" not in html.get_content()
