@@ -258,3 +258,43 @@ def worker_ping(timeout: float) -> None:
 # The container image's commands: `api`, `worker`, `migrate` (see Containerfile).
 main.add_command(serve, name="api")
 main.add_command(db_upgrade, name="migrate")
+
+
+# --- groupme: keep each team's GroupMe group in step with the roster (rules in app.club.groupme) ---
+
+
+@main.group()
+def groupme() -> None:
+    """The club's GroupMe groups, one per team."""
+
+
+@groupme.command("reconcile")
+@click.option("--tenant", "tenant_slug", required=True, metavar="SLUG", help="The club's tenant slug.")
+@click.option("--dry-run", is_flag=True, help="Show the plan; call no GroupMe write endpoint, write nothing.")
+def groupme_reconcile(tenant_slug: str, dry_run: bool) -> None:
+    """Match the account's groups to the club's teams by name, create missing ones, add the staff members.
+
+    Stores each team's group id and share URL; running it again changes nothing.
+    """
+    import logging
+
+    from app.club.groupme import GroupMeReconciler, ReconcileError, ReconcileReport
+    from app.core.logging import configure_logging
+    from app.notify.groupme import GroupMeClient, GroupMeError
+
+    settings = _settings()
+    # Retries are logged (warnings, to stderr); the table goes to stdout. Info lines would only be noise here.
+    level = max(logging.getLevelName(settings.log.level), logging.WARNING)
+    configure_logging(replace(settings.log, level=logging.getLevelName(level)))
+
+    async def reconcile() -> ReconcileReport:
+        async with GroupMeClient.from_settings(settings.groupme) as client, _session() as session:
+            reconciler = GroupMeReconciler(session, client, settings.groupme.staff_user_ids)
+            return await reconciler.reconcile(tenant_slug, dry_run=dry_run)
+
+    try:
+        report = asyncio.run(reconcile())
+    except (ReconcileError, GroupMeError) as error:
+        raise click.ClickException(str(error)) from None
+    for line in (*report.table(), report.summary()):
+        click.echo(line)

@@ -20,6 +20,7 @@ from app.config import Settings, SettingsError
 from app.core.auth.devkeys import ensure_dev_key
 from app.core.db import alchemy_config, alembic_commands
 from app.core.embedded import backing_services
+from app.notify.sink import MailSink
 
 __all__ = ["run_dev"]
 
@@ -54,6 +55,11 @@ def run_dev(*, port: int, data_dir: Path) -> int:
         key = ensure_dev_key(data_dir)
         alembic_commands(settings.database).upgrade()
         offer_token = asyncio.run(_load_demo_data(settings))
+        # Mail goes to a local sink unless SMTP_HOST names a real server (compose: Mailpit).
+        sink = None if os.environ.get("SMTP_HOST") else MailSink(data_dir / "mail").start()
+        if sink is not None:
+            env.update({"SMTP_HOST": sink.host, "SMTP_PORT": str(sink.port), "SMTP_TLS": "none"})
+            settings = Settings.from_env(env)
         children = [
             _spawn("api", ["serve", "--host", "127.0.0.1", "--port", str(port)], env),
             _spawn("worker", ["worker"], env),
@@ -72,7 +78,7 @@ def run_dev(*, port: int, data_dir: Path) -> int:
                 issuer=settings.auth.issuer,
                 audience=settings.auth.audience,
             )
-            _print_banner(base_url, settings, services.embedded, token, offer_token)
+            _print_banner(base_url, settings, services.embedded, token, offer_token, sink)
             while not stop.requested:
                 if _a_child_exited(children):
                     return 1
@@ -80,6 +86,8 @@ def run_dev(*, port: int, data_dir: Path) -> int:
             return 0
         finally:
             _stop_children(children)
+            if sink is not None:
+                sink.stop()
 
 
 async def _load_demo_data(settings: Settings) -> str | None:
@@ -147,7 +155,12 @@ def _stop_children(children: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
 
 
 def _print_banner(
-    base_url: str, settings: Settings, embedded: tuple[str, ...], token: str, offer_token: str | None
+    base_url: str,
+    settings: Settings,
+    embedded: tuple[str, ...],
+    token: str,
+    offer_token: str | None,
+    sink: MailSink | None,
 ) -> None:
     database = make_url(settings.database.url).render_as_string(hide_password=True)
     lines = [
@@ -162,6 +175,8 @@ def _print_banner(
         f"  Metrics      {base_url}/metrics   (worker: http://127.0.0.1:{settings.metrics.worker_port}/metrics)"
         if settings.metrics.worker_port
         else f"  Metrics      {base_url}/metrics",
+        f"  Mail         smtp://{settings.smtp.host}:{settings.smtp.port}"
+        + (f"   (local sink: every message is kept in {sink.directory}/)" if sink is not None else ""),
         "  Tenants      demo-club (club), demo-hall (hall)",
         f"  Signing link {base_url}/api/v1/contracts/{offer_token}   (demo-club's open offer)"
         if offer_token

@@ -47,7 +47,7 @@ def read_banner(process: subprocess.Popen[str], timeout: float = 90) -> tuple[st
     raise AssertionError("no banner")
 
 
-def exercise(base: str, token: str, signing_link: str) -> None:
+def exercise(base: str, token: str, signing_link: str, data_dir: Path, *, sign: bool) -> None:
     assert httpx.get(f"{base}/health/ready").status_code == 200
     assert httpx.get(f"{base}/schema").status_code == 200
     assert httpx.get(f"{base}/schema/openapi.json").json()["info"]["title"] == "rollcall API"
@@ -65,9 +65,24 @@ def exercise(base: str, token: str, signing_link: str) -> None:
         f"{base}/api/v1/admin/tenants/current", headers={"Authorization": f"Bearer {header}.{forged}.{signature}"}
     )
     assert tampered.status_code == 401
-    link = httpx.get(signing_link)
-    assert link.status_code == 200
-    assert link.json()["player_name"] == "Avery Okafor"
+    if sign:  # the demo's one open offer; once signed, later sessions have none
+        link = httpx.get(signing_link)
+        assert link.status_code == 200
+        assert link.json()["player_name"] == "Avery Okafor"
+        sign_and_see_the_welcome_in_the_mail_sink(signing_link, data_dir / "mail")
+
+
+def sign_and_see_the_welcome_in_the_mail_sink(signing_link: str, mail_dir: Path) -> None:
+    pixel = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+    body = {"signed_by": "Dana", "signature_png": pixel, "contract_version": "2026-1", "accept_terms": True}
+    assert httpx.post(f"{signing_link}/sign", json=body).status_code == 200
+    deadline = time.monotonic() + 30
+    while not (mails := sorted(mail_dir.glob("*.eml"))) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(mails) == 1, "rollcall dev's mail sink got no welcome email"
+    content = mails[0].read_text()
+    assert "Subject: Welcome to" in content
+    assert "https://groupme.com/join_group/demo/kings" in content
 
 
 def stop_and_check_children(process: subprocess.Popen[str]) -> None:
@@ -79,13 +94,13 @@ def stop_and_check_children(process: subprocess.Popen[str]) -> None:
     assert not alive, alive
 
 
-def run_dev_session(data_dir: Path, env: dict[str, str]) -> None:
+def run_dev_session(data_dir: Path, env: dict[str, str], *, sign: bool = True) -> None:
     """Start ``rollcall dev``, use it as a newcomer would, stop it with SIGTERM."""
     port = free_port()
     process = start_dev(port, data_dir, env)
     try:
         token, signing_link = read_banner(process)
-        exercise(f"http://127.0.0.1:{port}", token, signing_link)
+        exercise(f"http://127.0.0.1:{port}", token, signing_link, data_dir, sign=sign)
         stop_and_check_children(process)
     finally:
         if process.poll() is None:
@@ -105,5 +120,5 @@ def test_dev_on_a_bare_machine_starts_embedded_servers_and_reuses_them(tmp_path:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     run_dev_session(tmp_path, env)
     pg_version = (tmp_path / "postgres" / "PG_VERSION").stat().st_mtime
-    run_dev_session(tmp_path, env)
+    run_dev_session(tmp_path, env, sign=False)
     assert (tmp_path / "postgres" / "PG_VERSION").stat().st_mtime == pg_version  # the data was reused

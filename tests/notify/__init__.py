@@ -1,0 +1,1 @@
+"""The GroupMe client against a GroupMe stand-in on loopback."""
