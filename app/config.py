@@ -161,7 +161,7 @@ class SmtpSettings:
         password = env.get("SMTP_PASSWORD")
         if bool(username) != bool(password):
             raise SettingsError(
-                "SMTP_PASSWORD" if username else "SMTP_USERNAME", "set both SMTP_USERNAME and SMTP_PASSWORD, or neither"
+                "SMTP_USERNAME" if username else "SMTP_PASSWORD", "set both SMTP_USERNAME and SMTP_PASSWORD, or neither"
             )
         sender = env.get("SMTP_FROM") or "rollcall <noreply@localhost>"
         address = parseaddr(sender)[1]

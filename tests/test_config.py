@@ -59,6 +59,13 @@ def test_production_settings_are_read_and_normalised() -> None:
         ("AUTH_JWKS_URL", "ftp://id.example.org/certs", "AUTH_JWKS_URL: expected an http(s):// URL"),
         ("DB_POOL_SIZE", "-1", "DB_POOL_SIZE: must be between 0 and 1000"),
         ("AUTH_LEEWAY_SECONDS", "3600", "AUTH_LEEWAY_SECONDS: must be between 0 and 300"),
+        ("SMTP_TLS", "ssl", "SMTP_TLS: expected one of none, starttls, tls"),
+        ("SMTP_PORT", "0", "SMTP_PORT: must be between 1 and 65535"),
+        ("SMTP_FROM", "not an address", "SMTP_FROM: expected an address"),
+        ("SMTP_USERNAME", "mailer", "SMTP_USERNAME: set both SMTP_USERNAME and SMTP_PASSWORD"),
+        ("SMTP_TIMEOUT_SECONDS", "0", "SMTP_TIMEOUT_SECONDS: must be between"),
+        ("GROUPME_API_URL", "groupme.example", "GROUPME_API_URL: expected an http(s):// URL"),
+        ("GROUPME_STAFF_USER_IDS", "123,abc", "GROUPME_STAFF_USER_IDS: expected comma-separated numeric user ids"),
     ],
 )
 def test_an_invalid_variable_is_named_in_the_error(variable: str, value: str | None, message: str) -> None:
@@ -139,3 +146,26 @@ def test_start_up_with_a_bad_setting_stops_with_one_line(command: list[str]) -> 
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr
     assert "PORT: expected an integer, got 'not-a-port'" in lines[0]
+
+
+def test_smtp_and_groupme_settings() -> None:
+    defaults = settings_with()
+    assert (defaults.smtp.host, defaults.smtp.port, defaults.smtp.tls.value) == ("localhost", 25, "none")
+    assert defaults.groupme.access_token is None
+    mail = settings_with(
+        SMTP_HOST="smtp.example.org",
+        SMTP_TLS="STARTTLS",
+        SMTP_USERNAME="mailer",
+        SMTP_PASSWORD="secret",
+        SMTP_FROM="Kings FC <club@kings.example>",
+        GROUPME_ACCESS_TOKEN="tok",
+        GROUPME_STAFF_USER_IDS="111, 222,",
+    )
+    assert (mail.smtp.host, mail.smtp.port, mail.smtp.tls.value) == ("smtp.example.org", 587, "starttls")
+    assert (mail.smtp.username, mail.smtp.password, mail.smtp.sender) == (
+        "mailer",
+        "secret",
+        "Kings FC <club@kings.example>",
+    )
+    assert settings_with(SMTP_TLS="tls").smtp.port == 465
+    assert mail.groupme.staff_user_ids == ("111", "222")

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from litestar import Controller, get
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, get, patch
 from litestar.di import NamedDependency
+from litestar.openapi.spec import Example
+from litestar.params import Body
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Principal, requires_role
 from app.core.errors import problem_responses
-from app.tenants.schemas import TenantRead
+from app.tenants.schemas import TenantRead, TenantUpdate
 from app.tenants.services import TenantService
 
 __all__ = ["TenantController"]
@@ -31,4 +36,33 @@ class TenantController(Controller):
         """The tenant named by the caller's token (role `admin`)."""
         service = TenantService(session=db_session)
         tenant = await service.get(principal.tenant.id)
+        return service.to_schema(tenant, schema_type=TenantRead)
+
+    @patch(
+        "/current",
+        operation_id="updateCurrentTenant",
+        summary="Rename the caller's tenant or change its email brand",
+        responses=problem_responses(400, 401, 403),
+    )
+    async def update_current(
+        self,
+        principal: NamedDependency[Principal],
+        db_session: NamedDependency[AsyncSession],
+        data: Annotated[
+            TenantUpdate,
+            Body(
+                title="TenantUpdate",
+                examples=[
+                    Example(
+                        summary="Brand the club's emails",
+                        value={"brand_color": "#0b6e4f", "logo_url": "https://cdn.example.org/kings.png"},
+                    )
+                ],
+            ),
+        ],
+    ) -> TenantRead:
+        """`name`, `brand_color` (`#rrggbb`) and `logo_url` (https) of the caller's tenant; the slug never changes."""
+        service = TenantService(session=db_session)
+        changes = {key: value for key, value in msgspec.structs.asdict(data).items() if value is not msgspec.UNSET}
+        tenant = await service.update(changes, item_id=principal.tenant.id, auto_commit=True)
         return service.to_schema(tenant, schema_type=TenantRead)

@@ -78,3 +78,46 @@ async def test_slugs_are_unique(session: AsyncSession) -> None:
     with pytest.raises(IntegrityError, match="uq_tenants_slug"):
         await session.commit()
     await session.rollback()
+
+
+@pytest.mark.usefixtures("tenants")
+async def test_an_admin_brands_their_own_tenant_only(
+    client: AsyncTestClient[Litestar], mint: Callable[..., str]
+) -> None:
+    headers = {"Authorization": f"Bearer {mint(tenant='demo-club', roles=['admin'])}"}
+    url = "/api/v1/admin/tenants/current"
+    body = {"brand_color": "#0B6E4F", "logo_url": "https://cdn.example.org/kings.png"}
+    changed = await client.patch(url, json=body, headers=headers)
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["brand_color"], changed.json()["logo_url"]) == (
+        "#0B6E4F",
+        "https://cdn.example.org/kings.png",
+    )
+    assert changed.json()["name"] == "Demo Youth Soccer Club"  # absent: unchanged
+    cleared = await client.patch(url, json={"logo_url": None}, headers=headers)
+    assert (cleared.json()["brand_color"], cleared.json()["logo_url"]) == ("#0B6E4F", None)
+    hall = await client.get(url, headers={"Authorization": f"Bearer {mint(tenant='demo-hall', roles=['admin'])}"})
+    assert hall.json()["brand_color"] is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"brand_color": "green"}, {"logo_url": "http://insecure.example/logo.png"}, {"slug": "new-slug"}, {"name": ""}],
+)
+@pytest.mark.usefixtures("tenants")
+async def test_a_bad_brand_is_400_and_changes_nothing(
+    client: AsyncTestClient[Litestar], mint: Callable[..., str], body: dict[str, str]
+) -> None:
+    headers = {"Authorization": f"Bearer {mint(tenant='demo-club', roles=['admin'])}"}
+    response = await client.patch("/api/v1/admin/tenants/current", json=body, headers=headers)
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    current = (await client.get("/api/v1/admin/tenants/current", headers=headers)).json()
+    assert (current["slug"], current["name"], current["brand_color"]) == ("demo-club", "Demo Youth Soccer Club", None)
+
+
+async def test_the_database_refuses_a_malformed_brand_colour(session: AsyncSession) -> None:
+    await TenantService(session=session).ensure_demo_tenants()
+    with pytest.raises(IntegrityError):
+        await session.execute(text("UPDATE tenants SET brand_color = 'red' WHERE slug = 'demo-club'"))
+    await session.rollback()
