@@ -139,8 +139,38 @@ class GroupMeClient:
             page += 1
 
     async def create_group(self, name: str) -> GroupMeGroup:
-        """A new group with its share link turned on, so parents can join by URL."""
-        return await self._call("POST", "/groups", GroupMeGroup, json={"name": name, "share": True})
+        """A new group with its share link turned on, so parents can join by URL.
+
+        A POST answered 5xx, or not answered at all, may still have created the group; so before trying
+        again the account's groups are searched for one of exactly this name, and a retry never makes a
+        second group. (429 means GroupMe did nothing: that one is simply retried.)
+        """
+        body = {"name": name, "share": True}
+        for attempt in range(1, self._max_attempts + 1):
+            last = attempt == self._max_attempts
+            try:
+                answer = await self._http.request("POST", "/groups", json=body)
+            except httpx.TransportError as error:
+                if last:
+                    raise GroupMeError(
+                        f"GroupMe POST /groups: {type(error).__name__} after {attempt} attempts"
+                    ) from None
+                await self._pause("POST", "/groups", attempt, type(error).__name__, None)
+            else:
+                if not _retried(answer.status_code):
+                    if answer.status_code >= 400:
+                        raise self._refusal("POST", "/groups", answer, attempt=None)
+                    return self._decode("POST", "/groups", answer, GroupMeGroup)
+                if last:
+                    raise self._refusal("POST", "/groups", answer, attempt=attempt)
+                retry_after = answer.headers.get("Retry-After")
+                await self._pause("POST", "/groups", attempt, str(answer.status_code), retry_after)
+                if answer.status_code == 429:
+                    continue  # GroupMe did nothing
+            made = [group for group in await self.list_groups() if group.name == name]
+            if made:
+                return made[0]
+        raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
 
     async def add_members(self, group_id: str, members: Sequence[GroupMeMember]) -> str:
         """Add users to a group; GroupMe does it in the background and returns a results id."""
@@ -154,7 +184,9 @@ class GroupMeClient:
 
     async def _call(self, method: str, path: str, response_type: type[T], **request: Any) -> T:
         """One API call with retries; decode ``response`` from the envelope as ``response_type``."""
-        answer = await self._send(method, path, **request)
+        return self._decode(method, path, await self._send(method, path, **request), response_type)
+
+    def _decode(self, method: str, path: str, answer: httpx.Response, response_type: type[T]) -> T:
         try:
             return msgspec.json.decode(answer.content, type=_Envelope[response_type]).response  # type: ignore[valid-type]
         except msgspec.DecodeError as error:

@@ -221,3 +221,20 @@ async def test_a_recipient_the_server_refuses_for_good_is_logged_and_not_retried
     [log] = await kit.sql("SELECT * FROM email_log WHERE event_id = :id", id=event.id)
     assert log.status == "failed"
     assert mail_sink.received() == []
+
+
+async def test_a_recipient_deferred_with_4xx_is_retried(
+    client: Client, club: ClubAdmin, kit: Kit, mail_sink: MailSink
+) -> None:
+    mail_sink.refused_recipients["dana@example.org"] = "451 4.7.1 greylisted, try again later"
+    player_id = await sign_up(client, club, kit)
+    worker = relay(kit, backoff_base_seconds=0.0, backoff_cap_seconds=0.0)
+    await worker.once()  # contract.offered
+    await worker.once()  # contract.signed: deferred
+    event = await signed_event(kit, player_id)
+    assert (event.status, event.attempts) == ("pending", 1)
+    assert "451" in event.last_error
+    del mail_sink.refused_recipients["dana@example.org"]
+    await worker.deliver_batch()
+    assert len(mail_sink.received()) == 1
+    assert (await signed_event(kit, player_id)).status == "delivered"

@@ -46,6 +46,8 @@ class Recorded:
 class _Failure:
     status: int
     retry_after: str | None
+    after_effect: bool = False
+    """Do what was asked, then answer with the failure anyway (a 5xx from a proxy after the work was done)."""
 
 
 class GroupMeServer:
@@ -67,10 +69,11 @@ class GroupMeServer:
         with self._lock:
             return self._new_group(name, shared=shared, members=members)
 
-    def fail_next(self, *statuses: int, retry_after: str | None = None) -> None:
-        """Answer the next requests with these statuses (one each), whatever they ask."""
+    def fail_next(self, *statuses: int, retry_after: str | None = None, after_effect: bool = False) -> None:
+        """Answer the next requests with these statuses (one each), whatever they ask (``after_effect``:
+        having done it all the same)."""
         with self._lock:
-            self._failures.extend(_Failure(status, retry_after) for status in statuses)
+            self._failures.extend(_Failure(status, retry_after, after_effect) for status in statuses)
 
     def member_ids(self, group_id: str) -> list[str]:
         return [member["user_id"] for member in self.groups[group_id]["members"]]
@@ -130,6 +133,8 @@ class GroupMeServer:
         with self._lock:
             if self._failures:
                 failure = self._failures.popleft()
+                if failure.after_effect:
+                    self._route(method, path, query, body)
                 headers = {"Retry-After": failure.retry_after} if failure.retry_after is not None else {}
                 return failure.status, _error(failure.status, "try again later"), headers
             if token != self.token:

@@ -109,11 +109,31 @@ async def test_every_request_carries_the_access_token_header(groupme: GroupMeSer
 async def test_429_and_5xx_are_retried_until_groupme_answers(
     groupme: GroupMeServer, client: GroupMeClient, sleeps: Sleeps
 ) -> None:
+    groupme.add_group("U12 Kings")
     groupme.fail_next(429, 500, 503)
-    group = await client.create_group("U12 Kings")
-    assert [request.status for request in groupme.requests] == [429, 500, 503, 201]
-    assert list(groupme.groups) == [group.id]
+    assert [group.name for group in await client.list_groups()] == ["U12 Kings"]
+    assert [request.status for request in groupme.requests] == [429, 500, 503, 200, 200]  # the last: empty page
     assert len(sleeps.delays) == 3
+
+
+async def test_a_create_answered_5xx_is_looked_for_before_it_is_sent_again(
+    groupme: GroupMeServer, client: GroupMeClient
+) -> None:
+    groupme.fail_next(502, after_effect=True)  # GroupMe made the group, but the answer was lost
+    group = await client.create_group("U12 Kings")
+    assert [group["name"] for group in groupme.groups.values()] == ["U12 Kings"]  # not two
+    assert group.id in groupme.groups
+    assert [(r.method, r.status) for r in groupme.requests] == [("POST", 502), ("GET", 200), ("GET", 200)]
+
+
+async def test_a_create_that_failed_before_doing_anything_is_sent_again(
+    groupme: GroupMeServer, client: GroupMeClient
+) -> None:
+    groupme.fail_next(429, 503)
+    group = await client.create_group("U12 Kings")
+    assert list(groupme.groups) == [group.id]
+    methods = [(r.method, r.status) for r in groupme.requests]
+    assert methods == [("POST", 429), ("POST", 503), ("GET", 200), ("POST", 201)]  # 429: nothing was done
 
 
 async def test_retry_after_is_honoured_up_to_a_cap(
@@ -140,11 +160,10 @@ async def test_it_gives_up_after_max_attempts_with_a_clear_error(groupme: GroupM
     groupme.fail_next(503, 503, 503, 503)
     async with make_client(groupme.url, sleeps, max_attempts=3) as client:
         with pytest.raises(GroupMeError) as refused:
-            await client.create_group("U12 Kings")
+            await client.list_groups()
     assert refused.value.status == 503
-    assert str(refused.value) == "GroupMe POST /groups answered 503 after 3 attempts: try again later"
+    assert str(refused.value) == "GroupMe GET /groups answered 503 after 3 attempts: try again later"
     assert len(groupme.requests) == 3
-    assert groupme.groups == {}
 
 
 async def test_other_refusals_are_not_retried(groupme: GroupMeServer, client: GroupMeClient, sleeps: Sleeps) -> None:
