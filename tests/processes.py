@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -10,6 +11,8 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -34,25 +37,31 @@ def rollcall(*arguments: str, env: dict[str, str], timeout: float = 120) -> subp
 
 
 @contextmanager
-def rollcall_process(*arguments: str, env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
-    """Start ``rollcall ARGUMENTS``; on exit send SIGTERM and wait for it."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app", *arguments],
-        env={**os.environ, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+def rollcall_process(*arguments: str, env: dict[str, str], log: Path | None = None) -> Iterator[subprocess.Popen[str]]:
+    """Start ``rollcall ARGUMENTS``; on exit send SIGTERM and wait for it.
+
+    Output goes to pipes the test reads, or with ``log`` to that file (for long runs: a pipe nobody
+    reads fills up and stalls the process).
+    """
+    with contextlib.ExitStack() as files:
+        output: Any = files.enter_context(log.open("w")) if log is not None else subprocess.PIPE
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app", *arguments],
+            env={**os.environ, **env},
+            stdout=output,
+            stderr=subprocess.STDOUT if log is not None else subprocess.PIPE,
+            text=True,
+        )
+        try:
+            yield process
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
 
 
 def wait_until_ready(base_url: str, process: subprocess.Popen[str], timeout: float = 60) -> None:

@@ -6,13 +6,8 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -20,31 +15,9 @@ import pytest
 
 from app.notify.sink import MailSink
 from tests.club.pngs import b64, png
-from tests.processes import free_port, wait_until_ready
+from tests.processes import free_port, rollcall_process, wait_until_ready
 
 SHARE_URL = "https://groupme.com/join_group/777/JoinUs"
-
-
-@contextmanager
-def process(arguments: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[str]]:
-    """A rollcall command writing its logs to a file (a pipe nobody reads could fill and stall it)."""
-    with log.open("w") as output:
-        child = subprocess.Popen(
-            [sys.executable, "-m", "app", *arguments],
-            env={**os.environ, **env},
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        try:
-            yield child
-        finally:
-            child.send_signal(signal.SIGTERM)
-            try:
-                child.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
@@ -71,8 +44,8 @@ def test_offer_sign_then_exactly_one_welcome_email(
     base = f"http://127.0.0.1:{port}"
     api_args = ["serve", "--host", "127.0.0.1", "--port", str(port)]
     with (
-        process(api_args, stack_env, tmp_path / "api.log") as api,
-        process(["worker"], stack_env, tmp_path / "worker.log"),
+        rollcall_process(*api_args, env=stack_env, log=tmp_path / "api.log") as api,
+        rollcall_process("worker", env=stack_env, log=tmp_path / "worker.log"),
     ):
         wait_until_ready(base, api)
         admin = httpx.Client(
