@@ -6,6 +6,7 @@ send through :func:`app.notify.delivery.send_once`, so an event delivered twice 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid4
@@ -97,7 +98,7 @@ async def welcome_email(event: Event[ContractSigned], session: AsyncSession) -> 
         season=team.season if team else None,
         groupme_url=team.groupme_share_url if team else None,
     )
-    return await send_once(session, _with_recipient(job, parent.email), rendered)
+    return await send_once(session, dataclasses.replace(job, recipient=parent.email), rendered)
 
 
 def _team_of(player: Player, team_id: UUID | None) -> Team | None:
@@ -106,10 +107,6 @@ def _team_of(player: Player, team_id: UUID | None) -> Team | None:
         if team.id == team_id:
             return team
     return player.teams[0] if player.teams else None
-
-
-def _with_recipient(job: EmailJob, recipient: str) -> EmailJob:
-    return EmailJob(job.event_id, job.handler, job.tenant_id, job.email_type, recipient)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -216,7 +213,7 @@ async def blast_email(event: Event[BlastRequested], session: AsyncSession) -> Sk
     parent = await session.get(Parent, payload.parent_id)
     if parent is None:
         return await skip_email(session, job, brand.name, "the parent no longer exists")
-    job = _with_recipient(job, parent.email)
+    job = dataclasses.replace(job, recipient=parent.email)
     players = list(
         await session.scalars(
             select(Player)

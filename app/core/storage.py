@@ -20,7 +20,7 @@ import secrets
 import time
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from advanced_alchemy.types.file_object import StorageBackend, storages
 from advanced_alchemy.types.file_object.backends.obstore import ObstoreBackend
@@ -117,9 +117,7 @@ class LocalDirectoryBackend(StorageBackend):
         chunk_size: int = 5 * 1024 * 1024,
         max_concurrency: int = 12,
     ) -> FileObject:
-        if not isinstance(data, bytes | bytearray | memoryview | str | Path):
-            raise TypeError(f"the local storage saves bytes, text or a file path, not {type(data).__name__}")
-        return self.save_object(file_object, data)
+        return self.save_object(file_object, cast("DataLike", data))  # anything else: TypeError, nothing written
 
     def delete_object(self, paths: PathLike | Sequence[PathLike]) -> None:
         for path in [paths] if isinstance(paths, str | os.PathLike) else paths:

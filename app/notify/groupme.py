@@ -147,29 +147,13 @@ class GroupMeClient:
         """
         body = {"name": name, "share": True}
         for attempt in range(1, self._max_attempts + 1):
-            last = attempt == self._max_attempts
-            try:
-                answer = await self._http.request("POST", "/groups", json=body)
-            except httpx.TransportError as error:
-                if last:
-                    raise GroupMeError(
-                        f"GroupMe POST /groups: {type(error).__name__} after {attempt} attempts"
-                    ) from None
-                await self._pause("POST", "/groups", attempt, type(error).__name__, None)
-            else:
-                if not _retried(answer.status_code):
-                    if answer.status_code >= 400:
-                        raise self._refusal("POST", "/groups", answer, attempt=None)
-                    return self._decode("POST", "/groups", answer, GroupMeGroup)
-                if last:
-                    raise self._refusal("POST", "/groups", answer, attempt=attempt)
-                retry_after = answer.headers.get("Retry-After")
-                await self._pause("POST", "/groups", attempt, str(answer.status_code), retry_after)
-                if answer.status_code == 429:
-                    continue  # GroupMe did nothing
-            made = [group for group in await self.list_groups() if group.name == name]
-            if made:
-                return made[0]
+            result = await self._attempt("POST", "/groups", attempt, json=body)
+            if isinstance(result, httpx.Response):
+                return self._decode("POST", "/groups", result, GroupMeGroup)
+            if result != "429":  # a 5xx or no answer: it may have been made after all
+                made = [group for group in await self.list_groups() if group.name == name]
+                if made:
+                    return made[0]
         raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
 
     async def add_members(self, group_id: str, members: Sequence[GroupMeMember]) -> str:
@@ -197,25 +181,31 @@ class GroupMeClient:
     async def _send(self, method: str, path: str, **request: Any) -> httpx.Response:
         """Send until GroupMe answers something other than 429/5xx, or the attempts run out."""
         for attempt in range(1, self._max_attempts + 1):
-            last = attempt == self._max_attempts
-            try:
-                answer = await self._http.request(method, path, **request)
-            except httpx.TransportError as error:
-                problem = type(error).__name__
-                if last:
-                    raise GroupMeError(
-                        f"GroupMe {method} {path}: {problem} after {attempt} attempts (no answer)"
-                    ) from None
-                await self._pause(method, path, attempt, problem, None)
-                continue
-            if not _retried(answer.status_code):
-                if answer.status_code >= 400:
-                    raise self._refusal(method, path, answer, attempt=None)
-                return answer
-            if last:
-                raise self._refusal(method, path, answer, attempt=attempt)
-            await self._pause(method, path, attempt, str(answer.status_code), answer.headers.get("Retry-After"))
+            result = await self._attempt(method, path, attempt, **request)
+            if isinstance(result, httpx.Response):
+                return result
         raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
+
+    async def _attempt(self, method: str, path: str, attempt: int, **request: Any) -> httpx.Response | str:
+        """One try: the answer to keep, or (having paused before the next try) what went wrong: the
+        status ("429", "503", …) or the transport error's name. The last try raises instead."""
+        last = attempt == self._max_attempts
+        try:
+            answer = await self._http.request(method, path, **request)
+        except httpx.TransportError as error:
+            problem = type(error).__name__
+            if last:
+                raise GroupMeError(f"GroupMe {method} {path}: {problem} after {attempt} attempts (no answer)") from None
+            await self._pause(method, path, attempt, problem, None)
+            return problem
+        if not _retried(answer.status_code):
+            if answer.status_code >= 400:
+                raise self._refusal(method, path, answer, attempt=None)
+            return answer
+        if last:
+            raise self._refusal(method, path, answer, attempt=attempt)
+        await self._pause(method, path, attempt, str(answer.status_code), answer.headers.get("Retry-After"))
+        return str(answer.status_code)
 
     async def _pause(self, method: str, path: str, attempt: int, problem: str, retry_after: str | None) -> None:
         delay = self._delay(attempt, retry_after)
