@@ -33,7 +33,8 @@ from app.tenants.services import TenantService
 from tests.tokens import SigningKeys
 
 REPO = Path(__file__).resolve().parents[1]
-TEST_REDIS_DB = 13
+TEST_REDIS_DB = int(os.environ.get("ROLLCALL_TEST_REDIS_DB", "13"))
+"""Redis database the tests own and flush; set ROLLCALL_TEST_REDIS_DB to run two suites side by side."""
 ISSUER = "https://id.rollcall.test/realms/rollcall"
 AUDIENCE = "rollcall-api"
 
