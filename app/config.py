@@ -56,11 +56,22 @@ class Environment(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class DatabaseSettings:
+    """The connection pool of one process (an API process, or a worker).
+
+    The pool keeps ``pool_size`` connections open and never opens more: a connection opened for a
+    burst and closed after one request (SQLAlchemy's overflow) costs a TCP + authentication handshake
+    and a backend start on the server per request, which under steady load halved the sign endpoint's
+    throughput. A request that finds every connection busy waits up to ``pool_timeout_seconds``, then
+    gets a 503 with Retry-After. See the README's "Sizing the pool".
+    """
+
     url: str
     """SQLAlchemy URL, always with the asyncpg driver."""
-    pool_size: int = 10
-    """0 means no pool of our own (NullPool), e.g. behind PgBouncer or in tests."""
-    max_overflow: int = 10
+    pool_size: int = 20
+    """Connections per process; 0 means no pool of our own (NullPool), e.g. in tests."""
+    max_overflow: int = 0
+    """Connections opened above ``pool_size`` under load and closed again when returned."""
+    pool_timeout_seconds: int = 5
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> DatabaseSettings:
@@ -68,8 +79,9 @@ class DatabaseSettings:
         env = _Env(os.environ if environ is None else environ)
         return cls(
             url=_database_url(env.required("DATABASE_URL")),
-            pool_size=env.integer("DB_POOL_SIZE", 10, minimum=0, maximum=1000),
-            max_overflow=env.integer("DB_MAX_OVERFLOW", 10, minimum=0, maximum=1000),
+            pool_size=env.integer("DB_POOL_SIZE", 20, minimum=0, maximum=1000),
+            max_overflow=env.integer("DB_MAX_OVERFLOW", 0, minimum=0, maximum=1000),
+            pool_timeout_seconds=env.integer("DB_POOL_TIMEOUT_SECONDS", 5, minimum=1, maximum=300),
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import signal
@@ -23,7 +24,13 @@ from bench._support import REPO, _on_server, report, scratch_database, servers
 DATABASE = "rollcall_bench_sign"
 REFERENCE_DATABASE = "rollcall_bench_refstack"
 REFSTACK = REPO.parent / "shared" / "bench" / "refstack"
-TINY_PNG_B64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+SIGNATURE_B64 = (
+    (REFSTACK / "sig.b64").read_text().strip()
+    if (REFSTACK / "sig.b64").exists()
+    else ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==")
+)
+"""The reference stack's signature image when it is beside the project, else a 1x1 PNG: both runs send the same."""
+WRK_THREADS = 2
 _RESULT = re.compile(r"RESULT rps=([\d.]+) p50_ms=([\d.]+) p99_ms=([\d.]+) non2xx=(\d+) errors=(\d+)")
 
 
@@ -59,9 +66,10 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 60) 
 
 
 def drive(base: str, path_format: str, seconds: int, connections: int) -> dict[str, Any]:
-    script = str(REPO / "bench" / "sign.lua")
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", script, base, "--", "0", "2", path_format]
-    env = {**os.environ, "SIG_B64": TINY_PNG_B64}
+    """wrk with bench/sign_load.lua: every request signs its own contract from its own client address."""
+    script = str(REPO / "bench" / "sign_load.lua")
+    command = ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{seconds}s", "-s", script, base, "--", path_format]
+    env = {**os.environ, "SIG_B64": SIGNATURE_B64, "WRK_THREADS": str(WRK_THREADS)}
     output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
     match = _RESULT.search(output)
     if match is None:
@@ -78,21 +86,44 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.kill()
 
 
+def production_env(database_url: str, redis_url: str, data_dir: Path) -> dict[str, str]:
+    """What an operator sets for a production deployment behind a proxy; every tuning knob keeps its default.
+
+    The variables here have no default in production (issuer, keys, public URL) or describe the
+    deployment (the proxy in front of the API is 127.0.0.1: wrk, which writes each parent's address in
+    X-Forwarded-For). Pool sizes, rate limit, log level and format are left to their defaults.
+    """
+    tuning = ("DB_", "PUBLIC_RATE_LIMIT", "LOG_", "OUTBOX_", "ROLLCALL_ENV", "WEB_CONCURRENCY")
+    inherited = {key: value for key, value in os.environ.items() if not key.startswith(tuning)}
+    return {
+        **inherited,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "DATA_DIR": str(data_dir),
+        "PUBLIC_BASE_URL": "https://club.bench.example",
+        "AUTH_ISSUER": "https://id.bench.example/realms/rollcall",
+        "AUTH_AUDIENCE": "rollcall-api",
+        "AUTH_JWKS_FILE": str(write_jwks(data_dir / "jwks.json")),
+        "TRUSTED_PROXIES": "127.0.0.1",
+        "METRICS_TOKEN": "bench-metrics-token",
+    }
+
+
+def write_jwks(path: Path) -> Path:
+    """A public key set for the issuer (the benchmark calls no authenticated route, so no token is minted)."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from jwt.algorithms import ECAlgorithm
+
+    jwk = json.loads(ECAlgorithm.to_jwk(ec.generate_private_key(ec.SECP256R1()).public_key()))
+    path.write_text(json.dumps({"keys": [{**jwk, "kid": "bench", "alg": "ES256", "use": "sig"}]}))
+    return path
+
+
 def run_rollcall(server_url: str, redis_url: str, args: argparse.Namespace) -> dict[str, Any]:
     database_url = scratch_database(server_url, DATABASE)
     prepare_players(database_url, args.players)
     port = 8611
-    env = {
-        **os.environ,
-        "ROLLCALL_ENV": "dev",
-        "DATA_DIR": tempfile.mkdtemp(prefix="rollcall-sign-"),
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "PUBLIC_RATE_LIMIT": "0",  # one client IP sends everything here
-        "LOG_LEVEL": "INFO",
-        "LOG_FORMAT": "json",
-        "DB_POOL_SIZE": str(args.connections),
-    }
+    env = production_env(database_url, redis_url, Path(tempfile.mkdtemp(prefix="rollcall-sign-")))
     command = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)]
     return serve_and_drive(command, REPO, env, port, "/health/ready", "/api/v1/contracts/tok-%d/sign", args)
 

@@ -58,6 +58,7 @@ def test_production_settings_are_read_and_normalised() -> None:
         ("AUTH_JWKS_URL", None, "AUTH_JWKS_URL: required (or AUTH_JWKS_FILE)"),
         ("AUTH_JWKS_URL", "ftp://id.example.org/certs", "AUTH_JWKS_URL: expected an http(s):// URL"),
         ("DB_POOL_SIZE", "-1", "DB_POOL_SIZE: must be between 0 and 1000"),
+        ("DB_POOL_TIMEOUT_SECONDS", "soon", "DB_POOL_TIMEOUT_SECONDS: expected an integer"),
         ("AUTH_LEEWAY_SECONDS", "3600", "AUTH_LEEWAY_SECONDS: must be between 0 and 300"),
         ("SMTP_TLS", "ssl", "SMTP_TLS: expected one of none, starttls, tls"),
         ("SMTP_PORT", "0", "SMTP_PORT: must be between 1 and 65535"),

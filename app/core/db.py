@@ -38,6 +38,7 @@ def alchemy_config(settings: DatabaseSettings, *, nudger: Nudger | None = None) 
         engine_config = EngineConfig(
             pool_size=settings.pool_size,
             max_overflow=settings.max_overflow,
+            pool_timeout=settings.pool_timeout_seconds,
             pool_recycle=1800,
         )
     return SQLAlchemyAsyncConfig(
