@@ -17,8 +17,6 @@ end
 function init(args)
   if args[1] then path_format = args[1] end
   threads = tonumber(os.getenv("WRK_THREADS") or "2")
-  wrk.method = "POST"
-  wrk.headers["Content-Type"] = "application/json"
   wrk.body = string.format(
     '{"signed_by":"Bench Parent","contract_version":"2026-1","accept_terms":true,"signature_png":"%s"}',
     os.getenv("SIG_B64") or "")
@@ -28,8 +26,12 @@ function request()
   -- Thread t sends contracts t+1, t+1+threads, ...: no two requests share a contract.
   local n = thread_index + 1 + sent * threads
   sent = sent + 1
-  local headers = { ["X-Forwarded-For"] = string.format("10.%d.%d.%d", math.floor(n / 65536) % 256, math.floor(n / 256) % 256, n % 256) }
-  return wrk.format(nil, string.format(path_format, n), headers)
+  -- wrk.format takes these headers instead of wrk.headers, so the content type goes here too.
+  local headers = {
+    ["Content-Type"] = "application/json",
+    ["X-Forwarded-For"] = string.format("10.%d.%d.%d", math.floor(n / 65536) % 256, math.floor(n / 256) % 256, n % 256),
+  }
+  return wrk.format("POST", string.format(path_format, n), headers, wrk.body)
 end
 
 function done(summary, latency, requests)
