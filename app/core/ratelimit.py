@@ -28,7 +28,8 @@ _FORWARDED_WARNED = "forwarded_header_warned"
 
 
 async def public_rate_limit(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Guard: at most PUBLIC_RATE_LIMIT requests a minute per client IP (a fixed one-minute window).
+    """Guard: at most PUBLIC_RATE_LIMIT requests a minute per client (a fixed one-minute window), where a
+    client is its :func:`rate_limit_bucket`.
 
     If Redis is unreachable the request goes through: the limit protects against
     abuse and must not take the signing links down with Redis.
@@ -74,6 +75,7 @@ def rate_limit_bucket(ip: str, ipv6_prefix: int) -> str:
 
 
 def _warn_once_about_an_untrusted_proxy(connection: ASGIConnection[Any, Any, Any, Any], settings: Settings) -> None:
+    """Once per app (one per process): a forwarding header from an untrusted peer hints at a missing proxy."""
     state = connection.app.state
     if state.get(_FORWARDED_WARNED):
         return
