@@ -33,6 +33,7 @@ from app.core.auth.middleware import Authenticator, BearerAuthMiddleware, Tenant
 from app.core.auth.tokens import TokenVerifier, key_source_for
 from app.core.db import alchemy_config
 from app.core.errors import problem_exception_handlers
+from app.core.exposure import warn_about_exposure
 from app.core.health import HealthController
 from app.core.logging import RequestLogMiddleware, configure_logging
 from app.core.metrics import MetricsController, http_metrics
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             tenants=TenantDirectory(db.create_session_maker()),
             tenant_claim=settings.auth.tenant_claim,
         )
+        warn_about_exposure(settings)
         settle_heap()
         try:
             yield

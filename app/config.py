@@ -227,7 +227,8 @@ class MetricsSettings:
     """When set, ``GET /metrics`` needs ``Authorization: Bearer <token>``."""
     worker_port: int = 9100
     """Each worker serves its Prometheus metrics here (0: off)."""
-    worker_host: str = "0.0.0.0"
+    worker_host: str = "127.0.0.1"
+    """Loopback unless told otherwise: the metrics have no authentication (containers set ``0.0.0.0``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +247,8 @@ class ServerSettings:
     """Peers whose X-Forwarded-For is believed (the client IP recorded on a signature)."""
     public_rate_limit: int = 60
     """Requests a minute per client IP on the public contract links; 0 turns the limit off."""
+    rate_limit_ipv6_prefix: int = 64
+    """IPv6 clients are limited per network of this length (one host or household usually holds a /64)."""
     signature_storage_url: str = "file://.rollcall/signatures"
     """Where signature PNGs go: a local directory, or s3://bucket/prefix (credentials from AWS_* variables)."""
     contract_version: str = "2026-1"
@@ -283,6 +286,7 @@ class Settings:
             data_dir=data_dir,
             trusted_proxies=env.networks("TRUSTED_PROXIES"),
             public_rate_limit=env.integer("PUBLIC_RATE_LIMIT", 60, minimum=0, maximum=1_000_000),
+            rate_limit_ipv6_prefix=env.integer("RATE_LIMIT_IPV6_PREFIX", 64, minimum=32, maximum=128),
             signature_storage_url=env.storage_url(
                 "SIGNATURE_STORAGE_URL", default=f"file://{(data_dir / 'signatures').resolve()}"
             ),
@@ -298,7 +302,7 @@ class Settings:
         metrics = MetricsSettings(
             token=env.get("METRICS_TOKEN"),
             worker_port=env.integer("WORKER_METRICS_PORT", 9100, minimum=0, maximum=65535),
-            worker_host=env.get("WORKER_METRICS_HOST") or "0.0.0.0",
+            worker_host=env.get("WORKER_METRICS_HOST") or "127.0.0.1",
         )
         return cls(
             Environment(environment),

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID, uuid4
 
 import msgspec
+import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -21,7 +21,7 @@ from app.club.events import CONTRACT_SIGNED, ContractSigned
 from app.club.models import ContractStatus, Parent, Player, Team, player_teams
 from app.core.errors import RuleViolationError
 from app.notify.delivery import EmailJob, notifier, send_once, skip_email
-from app.notify.templates import DEFAULT_BRAND_COLOR, Brand, SubjectTemplateError, render, render_subject
+from app.notify.templates import DEFAULT_BRAND_COLOR, Brand, SubjectTemplate, SubjectTemplateError, render
 from app.outbox import emit, handler, register_event_type
 from app.outbox.registry import Event, Skipped
 from app.tenants.models import Tenant
@@ -37,11 +37,17 @@ __all__ = [
     "welcome_email",
 ]
 
+logger = structlog.get_logger(__name__)
+
 EMAIL_BLAST_REQUESTED = "email.blast_requested"
 WELCOME_EMAIL = "welcome_email"
 BLAST_EMAIL = "blast_email"
 BLAST_AUDIENCES = ("unsigned_contracts",)
-DEFAULT_BLAST_SUBJECT = "{{ club_name }}: {{ player_names }} — contract waiting for your signature"
+BLAST_SUBJECT_NAMES = ("club_name", "parent_name", "player_names")
+"""The placeholders of a blast's subject."""
+DEFAULT_BLAST_SUBJECT = SubjectTemplate.parse(
+    "{{ club_name }}: {{ player_names }} — contract waiting for your signature", BLAST_SUBJECT_NAMES
+)
 
 
 class BlastRequested(msgspec.Struct, kw_only=True):
@@ -88,7 +94,7 @@ async def welcome_email(event: Event[ContractSigned], session: AsyncSession) -> 
     team = _team_of(player, payload.team_id)
     if team is not None:
         subject = f"Welcome to {team.name}, {brand.name}"
-    rendered = render(
+    rendered = await render(
         "welcome",
         subject=subject,
         brand=brand,
@@ -144,7 +150,11 @@ class EmailBlastService:
         dry_run: bool,
         requested_by: str,
     ) -> BlastPlan:
-        """Who would get the email; unless ``dry_run``, one ``email.blast_requested`` per parent, in one commit."""
+        """Who would get the email; unless ``dry_run``, one ``email.blast_requested`` per parent, in one commit.
+
+        A ``subject_template`` must parse as a blast subject (text with the :data:`BLAST_SUBJECT_NAMES`
+        placeholders), so every queued subject renders; otherwise nothing is queued.
+        """
         if audience not in BLAST_AUDIENCES:
             raise RuleViolationError(f"audience must be one of: {', '.join(BLAST_AUDIENCES)}")
         if team_id is not None and await self._team(tenant_id, team_id) is None:
@@ -194,13 +204,25 @@ class EmailBlastService:
 
 def _check_subject(template: str) -> None:
     try:
-        render_subject(template, **_subject_variables("Club", "Parent", ["Player"]))
+        SubjectTemplate.parse(template, BLAST_SUBJECT_NAMES)
     except SubjectTemplateError as error:
-        raise RuleViolationError(str(error)) from None
+        raise RuleViolationError(f"subject_template: {error}") from None
 
 
-def _subject_variables(club_name: str, parent_name: str, player_names: list[str]) -> dict[str, Any]:
-    return {"club_name": club_name, "parent_name": parent_name, "player_names": ", ".join(player_names)}
+def _blast_subject(event: Event[BlastRequested], club_name: str, parent_name: str, player_names: list[str]) -> str:
+    """The event's subject, or the default one when it is not a blast subject.
+
+    Events queued before subjects were placeholders only may hold any Jinja the old sandbox accepted: one
+    that uses only the placeholders renders the same as it did; anything else is never evaluated.
+    """
+    template = DEFAULT_BLAST_SUBJECT
+    if event.payload.subject_template is not None:
+        try:
+            template = SubjectTemplate.parse(event.payload.subject_template, BLAST_SUBJECT_NAMES)
+        except SubjectTemplateError as error:
+            logger.warning("blast_subject_replaced", event_id=str(event.id), reason=str(error)[:300])
+    values = {"club_name": club_name, "parent_name": parent_name, "player_names": ", ".join(player_names)}
+    return template.render(values)
 
 
 @handler(EMAIL_BLAST_REQUESTED, name=BLAST_EMAIL)
@@ -227,13 +249,11 @@ async def blast_email(event: Event[BlastRequested], session: AsyncSession) -> Sk
         )
     )
     names = [player.name for player in players]
-    subject = render_subject(
-        payload.subject_template or DEFAULT_BLAST_SUBJECT, **_subject_variables(brand.name, parent.name, names)
-    )
+    subject = _blast_subject(event, brand.name, parent.name, names)
     if not players:
         return await skip_email(session, job, subject, "no open offer left: every contract was answered meanwhile")
     base_url = notifier().public_base_url
-    rendered = render(
+    rendered = await render(
         "blast",
         subject=subject,
         brand=brand,

@@ -196,7 +196,8 @@ class EmailBlastRequest(_Input):
     team_id: UUID | None = None
     """Only players of this team."""
     subject_template: Annotated[str, Meta(min_length=1, max_length=300)] | None = None
-    """Jinja subject with ``club_name``, ``parent_name`` and ``player_names`` (sandboxed); a default otherwise."""
+    """Text with the placeholders ``{{ club_name }}``, ``{{ parent_name }}`` and ``{{ player_names }}`` only (no
+    expressions, tags or filters); at most 200 characters once rendered. A default subject otherwise."""
     dry_run: bool = False
     """List the recipients and write nothing."""
 

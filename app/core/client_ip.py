@@ -8,7 +8,7 @@ from typing import Any
 
 from litestar.connection import ASGIConnection
 
-__all__ = ["client_ip"]
+__all__ = ["client_ip", "forwarded_by_untrusted_peer"]
 
 
 def client_ip(connection: ASGIConnection[Any, Any, Any, Any], trusted: Sequence[IPv4Network | IPv6Network]) -> str:
@@ -24,6 +24,21 @@ def client_ip(connection: ASGIConnection[Any, Any, Any, Any], trusted: Sequence[
         if not _is_trusted(hop, trusted):
             return hop if _valid(hop) else peer
     return hops[0] if hops and _valid(hops[0]) else peer
+
+
+def forwarded_by_untrusted_peer(
+    connection: ASGIConnection[Any, Any, Any, Any], trusted: Sequence[IPv4Network | IPv6Network]
+) -> str | None:
+    """The peer, when it sent X-Forwarded-For or Forwarded but is not a trusted proxy (the header is ignored).
+
+    From a proxy that is not in TRUSTED_PROXIES this is the sign of a misconfiguration: every client
+    behind it gets the proxy's address.
+    """
+    headers = connection.headers
+    if "x-forwarded-for" not in headers and "forwarded" not in headers:
+        return None
+    peer = connection.client.host if connection.client else "unknown"
+    return None if _is_trusted(peer, trusted) else peer
 
 
 def _valid(value: str) -> bool:

@@ -19,7 +19,15 @@ import aiosmtplib
 
 from app.config import SmtpSettings, SmtpTls
 
-__all__ = ["EmailDeliveryError", "EmailRefusedError", "Mailer", "OutgoingEmail", "message_id_for"]
+__all__ = [
+    "SUBJECT_LIMIT",
+    "EmailDeliveryError",
+    "EmailRefusedError",
+    "Mailer",
+    "OutgoingEmail",
+    "message_id_for",
+    "one_line",
+]
 
 _QUEUED_AS = re.compile(r"queued as ([\w.@<>-]+)", re.IGNORECASE)
 
@@ -49,7 +57,11 @@ def message_id_for(event_id: UUID, handler: str, recipient: str, sender: str) ->
     return f"<{event_id}.{handler}.{digest}@{domain}>"
 
 
-def one_line(value: str, limit: int = 200) -> str:
+SUBJECT_LIMIT = 200
+"""Characters of a Subject header; longer subjects end in an ellipsis."""
+
+
+def one_line(value: str, limit: int = SUBJECT_LIMIT) -> str:
     """Header-safe text: no line breaks (header injection), collapsed spaces, bounded length."""
     flat = " ".join(value.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"

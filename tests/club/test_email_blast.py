@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -128,9 +129,9 @@ async def test_a_contract_signed_after_the_blast_is_not_in_its_email(
     ("body", "status", "detail"),
     [
         ({"audience": "everyone"}, 400, None),
-        ({"audience": "unsigned_contracts", "subject_template": "{{ secret_key }}"}, 422, "does not render"),
-        ({"audience": "unsigned_contracts", "subject_template": "{% for %}"}, 422, "does not render"),
-        ({"audience": "unsigned_contracts", "subject_template": "{{ ''.__class__.__mro__ }}"}, 422, "does not render"),
+        ({"audience": "unsigned_contracts", "subject_template": "{{ secret_key }}"}, 422, "unknown placeholder"),
+        ({"audience": "unsigned_contracts", "subject_template": "{% for %}"}, 422, "not supported"),
+        ({"audience": "unsigned_contracts", "subject_template": "{{ ''.__class__.__mro__ }}"}, 422, "placeholder"),
         ({"audience": "unsigned_contracts", "team_id": "00000000-0000-0000-0000-000000000000"}, 422, "not one of"),
     ],
 )
@@ -142,6 +143,91 @@ async def test_bad_requests_are_refused_and_queue_nothing(
     if detail is not None:
         assert detail in problem["detail"]
     assert await kit.sql("SELECT 1 FROM outbox_events WHERE event_type = 'email.blast_requested'") == []
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "{{ (7 ** 10000000) > 1 }}",
+        "{{ 'x' * 3000000000 }}",
+        "{% if parent_name != 'Parent' %}{{ (parent_name|length) ** 10000000 > 1 }}{% endif %}",
+        "{{ 10 ** 5000 }}",  # past Python's int-to-str digit limit: a ValueError, never a 500
+        "{{ club_name }} {{ player_names",
+        "{# a note #}{{ club_name }}",
+        "{{ club_name|upper }}",
+    ],
+    ids=["power", "repeat", "guarded", "digit-limit", "unclosed", "comment", "filter"],
+)
+@pytest.mark.parametrize("dry_run", [True, False], ids=["dry-run", "for-real"])
+async def test_a_subject_that_is_more_than_placeholders_is_refused_at_once_and_queues_nothing(
+    club: ClubAdmin, kit: Kit, subject: str, dry_run: bool
+) -> None:
+    await roster(club)
+    started = time.monotonic()
+    problem = await club.call(
+        "POST", BLAST, {"audience": "unsigned_contracts", "subject_template": subject, "dry_run": dry_run}, 422
+    )
+    assert time.monotonic() - started < 1.0
+    assert "{{ club_name }}, {{ parent_name }}, {{ player_names }}" in problem["detail"]
+    assert await kit.sql("SELECT 1 FROM outbox_events WHERE event_type = 'email.blast_requested'") == []
+
+
+async def test_placeholders_may_be_written_with_or_without_spaces_and_the_subject_is_one_capped_line(
+    client: Client, club: ClubAdmin, kit: Kit, mail_sink: MailSink
+) -> None:
+    await roster(club)
+    await relay(kit).deliver_batch()
+    subject = "{{club_name}} | {{  parent_name  }} | {{ player_names }} | { not a placeholder } " + "ab " * 60
+    await club.call("POST", BLAST, {"audience": "unsigned_contracts", "subject_template": subject}, 200)
+    await relay(kit).deliver_batch()
+    dana = next(message for message in mail_sink.received() if message["To"] == "dana@example.org")
+    expected = "Demo Youth Soccer Club | Dana Rivera | Ana Rivera, Sam Rivera | { not a placeholder }" + " ab" * 60
+    assert dana["Subject"] == expected[:199] + "…"
+
+
+DEFAULT_SUBJECT = "Demo Youth Soccer Club: Ana Rivera, Sam Rivera — contract waiting for your signature"
+
+
+@pytest.mark.parametrize(
+    ("queued", "expected", "replaced"),
+    [
+        (
+            "{{club_name}}: sign for {{ player_names }}",
+            "Demo Youth Soccer Club: sign for Ana Rivera, Sam Rivera",
+            False,
+        ),
+        (
+            "{% if parent_name != 'Parent' %}{{ (parent_name|length) ** 10000000 > 1 }}{% endif %}",
+            DEFAULT_SUBJECT,
+            True,
+        ),
+        ("{{ parent_name|upper }}", DEFAULT_SUBJECT, True),
+    ],
+    ids=["placeholders-only", "guarded", "filter"],
+)
+async def test_a_queued_jinja_subject_renders_the_same_or_falls_back_to_the_default_without_stalling_the_worker(
+    club: ClubAdmin,
+    kit: Kit,
+    mail_sink: MailSink,
+    capsys: pytest.CaptureFixture[str],
+    queued: str,
+    expected: str,
+    replaced: bool,
+) -> None:
+    """Events queued before subjects became placeholders only may carry any Jinja the sandbox accepted."""
+    await roster(club)
+    worker = relay(kit)
+    await worker.deliver_batch()
+    await club.call("POST", BLAST, {"audience": "unsigned_contracts"}, 200)
+    await kit.sql("UPDATE outbox_events SET payload = jsonb_set(payload, '{subject_template}', "
+                  "to_jsonb(CAST(:subject AS text))) WHERE event_type = 'email.blast_requested'",
+                  subject=queued)  # fmt: skip
+    started = time.monotonic()
+    await worker.deliver_batch()
+    assert time.monotonic() - started < 3.0
+    dana = next(message for message in mail_sink.received() if message["To"] == "dana@example.org")
+    assert dana["Subject"] == expected
+    assert ("blast_subject_replaced" in capsys.readouterr().err) is replaced
 
 
 async def test_another_clubs_team_is_refused(club: ClubAdmin, rival: ClubAdmin, kit: Kit) -> None:

@@ -50,6 +50,7 @@ class DevKey:
             "nbf": now,
             "exp": now + ttl_seconds,
             "jti": secrets.token_hex(8),
+            "typ": "Bearer",  # an access token, as Keycloak marks them
             "realm_access": {"roles": roles},
             tenant_claim: tenant,
         }

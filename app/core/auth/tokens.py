@@ -1,4 +1,11 @@
-"""OIDC access-token verification: signature against the issuer's keys, then iss, aud, exp and nbf."""
+"""OIDC access-token verification: signature against the issuer's keys, then iss, aud, exp, nbf and the type.
+
+An ID token (or a refresh or logout token) for the same client carries the same ``iss`` and ``aud`` as an
+access token and is signed by the same keys, so it is refused by its type: Keycloak states it in the
+``typ`` claim (``Bearer`` for access tokens, ``ID``, ``Refresh``, ``Logout``, ...), RFC 9068 in the
+header's ``typ`` (``at+jwt``). A token that states no type is taken as an access token (issuers that do
+not type their tokens keep working).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +23,10 @@ DEV_KID_PREFIX = "rollcall-dev-"
 """Key ids minted by ``rollcall dev-token``; refused unless the settings accept dev keys."""
 
 _KEY_TYPE_OF_ALG = {"RS256": "RSA", "ES256": "EC"}
+_ACCESS_TOKEN_CLAIM_TYPES = frozenset({"bearer"})
+"""Values of the ``typ`` claim (compared without case) that mean an access token."""
+_ACCESS_TOKEN_HEADER_TYPES = frozenset({"jwt", "at+jwt", "application/at+jwt"})
+"""Values of the header's ``typ`` (compared without case) an access token may carry."""
 
 
 class InvalidTokenError(Exception):
@@ -75,7 +86,18 @@ class TokenVerifier:
             raise InvalidTokenError(f"token lacks the {error.claim!r} claim") from None
         except jwt.PyJWTError:
             raise InvalidTokenError("token could not be verified") from None
+        _check_access_token_type(header.get("typ"), claims.get("typ"))
         return claims
+
+
+def _check_access_token_type(header_typ: object, claim_typ: object) -> None:
+    """Refuse a verified token whose header or ``typ`` claim says it is not an access token."""
+    if header_typ is not None and (
+        not isinstance(header_typ, str) or header_typ.lower() not in _ACCESS_TOKEN_HEADER_TYPES
+    ):
+        raise InvalidTokenError(f"token is not an access token (header typ {str(header_typ)[:40]!r})")
+    if claim_typ is not None and (not isinstance(claim_typ, str) or claim_typ.lower() not in _ACCESS_TOKEN_CLAIM_TYPES):
+        raise InvalidTokenError(f"token is not an access token (typ {str(claim_typ)[:40]!r})")
 
 
 def key_source_for(settings: AuthSettings) -> KeySource:
