@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from typing import Any
 
 import asyncpg
 from sqlalchemy.engine import make_url
@@ -42,3 +43,124 @@ async def _tables(dsn: str) -> set[str]:
     finally:
         await connection.close()
     return {row["tablename"] for row in rows}
+
+
+# Server defaults: operators import rows with plain SQL, naming only the business columns.
+
+SERVER_DEFAULTS_0005 = {
+    (table, column): default
+    for table in ("tenants", "teams", "parents", "players")
+    for column, default in (("id", "gen_random_uuid()"), ("created_at", "now()"), ("updated_at", "now()"))
+}
+"""What migration 0005 adds: the tables built on advanced-alchemy's audit base had only Python-side defaults."""
+
+
+async def _column_defaults(dsn: str) -> dict[tuple[str, str], str | None]:
+    connection = await asyncpg.connect(dsn)
+    try:
+        rows = await connection.fetch(
+            "SELECT table_name, column_name, column_default FROM information_schema.columns"
+            " WHERE table_schema = 'public' AND table_name <> 'alembic_version'"
+        )
+    finally:
+        await connection.close()
+    return {(row["table_name"], row["column_name"]): row["column_default"] for row in rows}
+
+
+def _dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(False)
+
+
+async def test_every_uuid_id_and_every_required_timestamp_has_a_database_default(database_url: str) -> None:
+    connection = await asyncpg.connect(_dsn(database_url))
+    try:
+        columns = await connection.fetch(
+            "SELECT table_name, column_name, data_type, is_nullable, column_default FROM information_schema.columns"
+            " WHERE table_schema = 'public' AND table_name <> 'alembic_version'"
+            " AND ((column_name = 'id' AND data_type = 'uuid')"
+            "      OR (data_type = 'timestamp with time zone' AND is_nullable = 'NO'))"
+        )
+    finally:
+        await connection.close()
+    missing = [
+        f"{row['table_name']}.{row['column_name']}: {row['column_default']}"
+        for row in columns
+        if row["column_default"] != ("gen_random_uuid()" if row["column_name"] == "id" else "now()")
+    ]
+    assert len(columns) > 10
+    assert missing == []
+
+
+async def test_operators_import_a_row_into_every_table_with_plain_sql(database_url: str) -> None:
+    connection = await asyncpg.connect(_dsn(database_url))
+    try:
+        filled: dict[str, Any] = {}
+
+        async def insert(table: str, statement: str, *arguments: object) -> Any:
+            row = await connection.fetchrow(f"INSERT INTO {table} {statement} RETURNING *", *arguments)
+            assert row is not None
+            filled[table] = row
+            return row
+
+        tenant = await insert("tenants", "(slug, name, kind) VALUES ('imported-club', 'Imported Club', 'club')")
+        team = await insert("teams", "(tenant_id, name, season) VALUES ($1, 'U12 Kings', '2026-27')", tenant["id"])
+        parent = await insert(
+            "parents", "(tenant_id, name, email) VALUES ($1, 'Dana', 'dana@example.org')", tenant["id"]
+        )
+        player = await insert(
+            "players", "(tenant_id, name, parent_id) VALUES ($1, 'Sam', $2)", tenant["id"], parent["id"]
+        )
+        await insert("player_teams", "(player_id, team_id) VALUES ($1, $2)", player["id"], team["id"])
+        await insert(
+            "contract_audit_log",
+            "(tenant_id, player_id, event_type, new_state, source) VALUES ($1, $2, 'offer', '{}', 'cli')",
+            tenant["id"],
+            player["id"],
+        )
+        await insert(
+            "email_log",
+            "(event_id, handler, recipient, type, subject, status)"
+            " VALUES (gen_random_uuid(), 'import', 'dana@example.org', 'welcome', 'Hi', 'sent')",
+        )
+        event = await insert(
+            "outbox_events",
+            "(aggregate_type, aggregate_id, event_type, payload) VALUES ('player', 'p-1', 'import.test', '{}')",
+        )
+        await insert("outbox_deliveries", "(event_id, handler, outcome) VALUES ($1, 'import', 'done')", event["id"])
+        tables = {
+            row["tablename"]
+            for row in await connection.fetch(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+            )
+        }
+    finally:
+        await connection.close()
+
+    assert set(filled) == tables  # a new table needs its plain-SQL import here
+    for table, row in filled.items():
+        values = dict(row)
+        for column in ("id", "created_at", "updated_at", "ts", "available_at", "delivered_at"):
+            if column in values and not (table == "outbox_events" and column == "delivered_at"):
+                assert values[column] is not None, f"{table}.{column}"
+
+
+async def test_migration_0005_adds_exactly_the_id_and_timestamp_defaults_and_its_downgrade_removes_them(
+    servers: tuple[str, str],
+) -> None:
+    name = f"rollcall_defaults_{secrets.token_hex(4)}"
+    url = await create_database(servers[0], name)
+    try:
+        commands = alembic_commands(DatabaseSettings(url=url, pool_size=0))
+        await asyncio.to_thread(commands.upgrade, "0004")
+        before = await _column_defaults(_dsn(url))
+        await asyncio.to_thread(commands.upgrade, "0005")
+        after = await _column_defaults(_dsn(url))
+        await asyncio.to_thread(commands.downgrade, "0004")
+        undone = await _column_defaults(_dsn(url))
+        await asyncio.to_thread(commands.upgrade)
+    finally:
+        await drop_database(servers[0], name)
+
+    added = {key: value for key, value in after.items() if before.get(key) != value}
+    assert added == SERVER_DEFAULTS_0005
+    assert undone == before

@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from advanced_alchemy.base import DefaultBase, UUIDAuditBase
+from advanced_alchemy.base import DefaultBase
 from sqlalchemy import (
     CheckConstraint,
     Column,
@@ -30,6 +30,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core.base import UUIDAuditBase
 from app.core.columns import enum_column
 from app.tenants.models import Tenant
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from advanced_alchemy.base import UUIDAuditBase
 from sqlalchemy import CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.base import UUIDAuditBase
 from app.core.columns import enum_column
 
 __all__ = ["SLUG_PATTERN", "Tenant", "TenantKind"]
