@@ -127,6 +127,7 @@ async def test_operators_import_a_row_into_every_table_with_plain_sql(database_u
             "(aggregate_type, aggregate_id, event_type, payload) VALUES ('player', 'p-1', 'import.test', '{}')",
         )
         await insert("outbox_deliveries", "(event_id, handler, outcome) VALUES ($1, 'import', 'done')", event["id"])
+        await insert("groupme_groups", "(group_id, tenant_id) VALUES ('91234', $1)", tenant["id"])
         tables = {
             row["tablename"]
             for row in await connection.fetch(
@@ -164,3 +165,51 @@ async def test_migration_0005_adds_exactly_the_id_and_timestamp_defaults_and_its
     added = {key: value for key, value in after.items() if before.get(key) != value}
     assert added == SERVER_DEFAULTS_0005
     assert undone == before
+
+
+async def test_migration_0006_gives_a_group_linked_by_two_clubs_to_the_first_and_unlinks_the_others(
+    servers: tuple[str, str],
+) -> None:
+    name = f"rollcall_groups_{secrets.token_hex(4)}"
+    url = await create_database(servers[0], name)
+    try:
+        commands = alembic_commands(DatabaseSettings(url=url, pool_size=0))
+        await asyncio.to_thread(commands.upgrade, "0005")
+        connection = await asyncpg.connect(_dsn(url))
+        try:
+            await connection.execute(
+                "INSERT INTO tenants (slug, name, kind)"
+                " VALUES ('first-club', 'First', 'club'), ('late-club', 'Late', 'club');"
+                " INSERT INTO teams (tenant_id, name, season, groupme_group_id, groupme_share_url, created_at)"
+                " SELECT t.id, v.name, '2026-27', v.group_id, 'https://groupme.com/g/' || v.group_id, v.created"
+                " FROM (VALUES ('first-club', 'U12 Kings', '111', timestamptz '2026-01-01'),"
+                "              ('late-club', 'U12 Kings', '111', timestamptz '2026-02-01'),"
+                "              ('first-club', 'U14 Kings', '111', timestamptz '2026-03-01'),"
+                "              ('late-club', 'U10 Queens', '222', timestamptz '2026-04-01'),"
+                "              ('late-club', 'U8', NULL, timestamptz '2026-05-01'))"
+                " AS v(slug, name, group_id, created) JOIN tenants t ON t.slug = v.slug"
+            )
+            await asyncio.to_thread(commands.upgrade, "0006")
+            owners = await connection.fetch(
+                "SELECT g.group_id, t.slug FROM groupme_groups g JOIN tenants t ON t.id = g.tenant_id ORDER BY 1"
+            )
+            links = await connection.fetch(
+                "SELECT t.slug, m.name, m.groupme_group_id, m.groupme_share_url"
+                " FROM teams m JOIN tenants t ON t.id = m.tenant_id ORDER BY m.created_at"
+            )
+            await asyncio.to_thread(commands.downgrade, "0005")
+            await asyncio.to_thread(commands.upgrade)
+        finally:
+            await connection.close()
+    finally:
+        await drop_database(servers[0], name)
+
+    assert [tuple(row) for row in owners] == [("111", "first-club"), ("222", "late-club")]
+    assert [tuple(row)[:3] for row in links] == [
+        ("first-club", "U12 Kings", "111"),
+        ("late-club", "U12 Kings", None),
+        ("first-club", "U14 Kings", "111"),
+        ("late-club", "U10 Queens", "222"),
+        ("late-club", "U8", None),
+    ]
+    assert links[1]["groupme_share_url"] is None
