@@ -13,7 +13,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from app.club.groupme import GroupMeReconciler, ReconcileReport, TeamAction, claim_groups
+from app.club.groupme import GroupMeReconciler, ReconcileError, ReconcileReport, TeamAction, claim_groups
 from app.notify.groupme import GroupMeClient
 from app.notify.sink import MailSink
 from tests.club.conftest import ClubAdmin
@@ -186,6 +186,41 @@ async def test_two_tenants_claiming_one_group_at_once_leave_it_to_the_first_to_c
         assert await racing == {"5152"}
         await second.commit()
     assert await owners(kit) == {"5150": "demo-club", "5151": "demo-club", "5152": "other-club"}
+
+
+async def test_a_group_another_club_claims_during_a_run_is_given_up_and_the_team_gets_its_own(
+    club: ClubAdmin, kit: Kit, groupme: GroupMeServer
+) -> None:
+    await club.team("U12 Kings Elite", SEASON)
+    contested = groupme.add_group("U12 Kings Elite 2026-27")
+    [other] = await kit.sql("SELECT id FROM tenants WHERE slug = 'other-club'")
+    async with kit.session_maker() as rival_run:
+        assert await claim_groups(rival_run, other.id, [contested["id"]]) == {contested["id"]}
+        run = asyncio.create_task(reconcile(kit, groupme, "demo-club"))
+        await wait_until_blocked(kit)  # this run matched the contested group and waits on the rival's claim
+        await rival_run.commit()
+        report = await run
+
+    [outcome] = report.teams
+    assert outcome.action is TeamAction.CREATED
+    assert outcome.group_id != contested["id"]
+    assert await owners(kit) == {contested["id"]: "other-club", outcome.group_id: "demo-club"}
+
+
+async def test_a_new_group_someone_else_claimed_first_stops_the_run_and_saves_nothing(
+    club: ClubAdmin, kit: Kit, groupme: GroupMeServer
+) -> None:
+    await club.team("U12 Kings Elite", SEASON)
+    # The stand-in numbers groups from 90001: the group this run creates is already recorded as the rival's.
+    await kit.sql(
+        "INSERT INTO groupme_groups (group_id, tenant_id) SELECT '90001', id FROM tenants WHERE slug = 'other-club'"
+    )
+
+    with pytest.raises(ReconcileError, match=r"^the GroupMe group 90001 made for U12 Kings Elite 2026-27 was claimed"):
+        await reconcile(kit, groupme, "demo-club")
+
+    assert await team_link(kit, "demo-club") == (None, None)
+    assert await owners(kit) == {"90001": "other-club"}
 
 
 async def wait_until_blocked(kit: Kit) -> None:
