@@ -278,7 +278,7 @@ def groupme_reconcile(tenant_slug: str, dry_run: bool) -> None:
     """
     import logging
 
-    from app.club.groupme import GroupMeReconciler, ReconcileError, ReconcileReport
+    from app.club.groupme import GroupMeReconciler, ReconcileError, ReconcileReport, club_access_token
     from app.core.logging import configure_logging
     from app.notify.groupme import GroupMeClient, GroupMeError
 
@@ -288,9 +288,12 @@ def groupme_reconcile(tenant_slug: str, dry_run: bool) -> None:
     configure_logging(replace(settings.log, level=logging.getLevelName(level)))
 
     async def reconcile() -> ReconcileReport:
-        async with GroupMeClient.from_settings(settings.groupme) as client, _session() as session:
-            reconciler = GroupMeReconciler(session, client, settings.groupme.staff_user_ids)
-            return await reconciler.reconcile(tenant_slug, dry_run=dry_run)
+        async with _session() as session:
+            # The club's own GroupMe account when it has one, else the shared account.
+            own_token = await club_access_token(session, tenant_slug)
+            async with GroupMeClient.from_settings(settings.groupme, access_token=own_token) as client:
+                reconciler = GroupMeReconciler(session, client, settings.groupme.staff_user_ids)
+                return await reconciler.reconcile(tenant_slug, dry_run=dry_run)
 
     try:
         report = asyncio.run(reconcile())

@@ -1,6 +1,6 @@
 """Every ORM model, imported so that the metadata knows the whole schema (Alembic compares against it)."""
 
-from app.club.models import ContractAuditLog, Parent, Player, Team, player_teams
+from app.club.models import ContractAuditLog, GroupMeGroupOwner, Parent, Player, Team, player_teams
 from app.notify.models import EmailLog
 from app.outbox.models import OutboxDelivery, OutboxEvent
 from app.tenants.models import Tenant
@@ -8,6 +8,7 @@ from app.tenants.models import Tenant
 __all__ = [
     "ContractAuditLog",
     "EmailLog",
+    "GroupMeGroupOwner",
     "OutboxDelivery",
     "OutboxEvent",
     "Parent",

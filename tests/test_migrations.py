@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from typing import Any
 
 import asyncpg
 from sqlalchemy.engine import make_url
@@ -42,3 +43,173 @@ async def _tables(dsn: str) -> set[str]:
     finally:
         await connection.close()
     return {row["tablename"] for row in rows}
+
+
+# Server defaults: operators import rows with plain SQL, naming only the business columns.
+
+SERVER_DEFAULTS_0005 = {
+    (table, column): default
+    for table in ("tenants", "teams", "parents", "players")
+    for column, default in (("id", "gen_random_uuid()"), ("created_at", "now()"), ("updated_at", "now()"))
+}
+"""What migration 0005 adds: the tables built on advanced-alchemy's audit base had only Python-side defaults."""
+
+
+async def _column_defaults(dsn: str) -> dict[tuple[str, str], str | None]:
+    connection = await asyncpg.connect(dsn)
+    try:
+        rows = await connection.fetch(
+            "SELECT table_name, column_name, column_default FROM information_schema.columns"
+            " WHERE table_schema = 'public' AND table_name <> 'alembic_version'"
+        )
+    finally:
+        await connection.close()
+    return {(row["table_name"], row["column_name"]): row["column_default"] for row in rows}
+
+
+def _dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(False)
+
+
+async def test_every_uuid_id_and_every_required_timestamp_has_a_database_default(database_url: str) -> None:
+    connection = await asyncpg.connect(_dsn(database_url))
+    try:
+        columns = await connection.fetch(
+            "SELECT table_name, column_name, data_type, is_nullable, column_default FROM information_schema.columns"
+            " WHERE table_schema = 'public' AND table_name <> 'alembic_version'"
+            " AND ((column_name = 'id' AND data_type = 'uuid')"
+            "      OR (data_type = 'timestamp with time zone' AND is_nullable = 'NO'))"
+        )
+    finally:
+        await connection.close()
+    missing = [
+        f"{row['table_name']}.{row['column_name']}: {row['column_default']}"
+        for row in columns
+        if row["column_default"] != ("gen_random_uuid()" if row["column_name"] == "id" else "now()")
+    ]
+    assert len(columns) > 10
+    assert missing == []
+
+
+async def test_operators_import_a_row_into_every_table_with_plain_sql(database_url: str) -> None:
+    connection = await asyncpg.connect(_dsn(database_url))
+    try:
+        filled: dict[str, Any] = {}
+
+        async def insert(table: str, statement: str, *arguments: object) -> Any:
+            row = await connection.fetchrow(f"INSERT INTO {table} {statement} RETURNING *", *arguments)
+            assert row is not None
+            filled[table] = row
+            return row
+
+        tenant = await insert("tenants", "(slug, name, kind) VALUES ('imported-club', 'Imported Club', 'club')")
+        team = await insert("teams", "(tenant_id, name, season) VALUES ($1, 'U12 Kings', '2026-27')", tenant["id"])
+        parent = await insert(
+            "parents", "(tenant_id, name, email) VALUES ($1, 'Dana', 'dana@example.org')", tenant["id"]
+        )
+        player = await insert(
+            "players", "(tenant_id, name, parent_id) VALUES ($1, 'Sam', $2)", tenant["id"], parent["id"]
+        )
+        await insert("player_teams", "(player_id, team_id) VALUES ($1, $2)", player["id"], team["id"])
+        await insert(
+            "contract_audit_log",
+            "(tenant_id, player_id, event_type, new_state, source) VALUES ($1, $2, 'offer', '{}', 'cli')",
+            tenant["id"],
+            player["id"],
+        )
+        await insert(
+            "email_log",
+            "(event_id, handler, recipient, type, subject, status)"
+            " VALUES (gen_random_uuid(), 'import', 'dana@example.org', 'welcome', 'Hi', 'sent')",
+        )
+        event = await insert(
+            "outbox_events",
+            "(aggregate_type, aggregate_id, event_type, payload) VALUES ('player', 'p-1', 'import.test', '{}')",
+        )
+        await insert("outbox_deliveries", "(event_id, handler, outcome) VALUES ($1, 'import', 'done')", event["id"])
+        await insert("groupme_groups", "(group_id, tenant_id) VALUES ('91234', $1)", tenant["id"])
+        tables = {
+            row["tablename"]
+            for row in await connection.fetch(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+            )
+        }
+    finally:
+        await connection.close()
+
+    assert set(filled) == tables  # a new table needs its plain-SQL import here
+    for table, row in filled.items():
+        values = dict(row)
+        for column in ("id", "created_at", "updated_at", "ts", "available_at", "delivered_at"):
+            if column in values and not (table == "outbox_events" and column == "delivered_at"):
+                assert values[column] is not None, f"{table}.{column}"
+
+
+async def test_migration_0005_adds_exactly_the_id_and_timestamp_defaults_and_its_downgrade_removes_them(
+    servers: tuple[str, str],
+) -> None:
+    name = f"rollcall_defaults_{secrets.token_hex(4)}"
+    url = await create_database(servers[0], name)
+    try:
+        commands = alembic_commands(DatabaseSettings(url=url, pool_size=0))
+        await asyncio.to_thread(commands.upgrade, "0004")
+        before = await _column_defaults(_dsn(url))
+        await asyncio.to_thread(commands.upgrade, "0005")
+        after = await _column_defaults(_dsn(url))
+        await asyncio.to_thread(commands.downgrade, "0004")
+        undone = await _column_defaults(_dsn(url))
+        await asyncio.to_thread(commands.upgrade)
+    finally:
+        await drop_database(servers[0], name)
+
+    added = {key: value for key, value in after.items() if before.get(key) != value}
+    assert added == SERVER_DEFAULTS_0005
+    assert undone == before
+
+
+async def test_migration_0006_gives_a_group_linked_by_two_clubs_to_the_first_and_unlinks_the_others(
+    servers: tuple[str, str],
+) -> None:
+    name = f"rollcall_groups_{secrets.token_hex(4)}"
+    url = await create_database(servers[0], name)
+    try:
+        commands = alembic_commands(DatabaseSettings(url=url, pool_size=0))
+        await asyncio.to_thread(commands.upgrade, "0005")
+        connection = await asyncpg.connect(_dsn(url))
+        try:
+            await connection.execute(
+                "INSERT INTO tenants (slug, name, kind)"
+                " VALUES ('first-club', 'First', 'club'), ('late-club', 'Late', 'club');"
+                " INSERT INTO teams (tenant_id, name, season, groupme_group_id, groupme_share_url, created_at)"
+                " SELECT t.id, v.name, '2026-27', v.group_id, 'https://groupme.com/g/' || v.group_id, v.created"
+                " FROM (VALUES ('first-club', 'U12 Kings', '111', timestamptz '2026-01-01'),"
+                "              ('late-club', 'U12 Kings', '111', timestamptz '2026-02-01'),"
+                "              ('first-club', 'U14 Kings', '111', timestamptz '2026-03-01'),"
+                "              ('late-club', 'U10 Queens', '222', timestamptz '2026-04-01'),"
+                "              ('late-club', 'U8', NULL, timestamptz '2026-05-01'))"
+                " AS v(slug, name, group_id, created) JOIN tenants t ON t.slug = v.slug"
+            )
+            await asyncio.to_thread(commands.upgrade, "0006")
+            owners = await connection.fetch(
+                "SELECT g.group_id, t.slug FROM groupme_groups g JOIN tenants t ON t.id = g.tenant_id ORDER BY 1"
+            )
+            links = await connection.fetch(
+                "SELECT t.slug, m.name, m.groupme_group_id, m.groupme_share_url"
+                " FROM teams m JOIN tenants t ON t.id = m.tenant_id ORDER BY m.created_at"
+            )
+            await asyncio.to_thread(commands.downgrade, "0005")
+            await asyncio.to_thread(commands.upgrade)
+        finally:
+            await connection.close()
+    finally:
+        await drop_database(servers[0], name)
+
+    assert [tuple(row) for row in owners] == [("111", "first-club"), ("222", "late-club")]
+    assert [tuple(row)[:3] for row in links] == [
+        ("first-club", "U12 Kings", "111"),
+        ("late-club", "U12 Kings", None),
+        ("first-club", "U14 Kings", "111"),
+        ("late-club", "U10 Queens", "222"),
+        ("late-club", "U8", None),
+    ]
+    assert links[1]["groupme_share_url"] is None

@@ -11,6 +11,14 @@ named "<team> <season>", which the next run finds again by name even if the
 database write of this run was lost. Every team's group then gets the club's
 staff members it is missing.
 
+Several clubs may share one GroupMe account, and two clubs may well both have a
+"U12 Kings Elite 2026-27". So a group belongs to at most one tenant
+(``groupme_groups``): a club is only ever matched with groups it owns or that
+nobody owns yet, and claims those it links; a group another club owns is
+invisible to it, and a team whose name only such a group matches gets a group
+of its own. A club with its own GroupMe token (``tenants.groupme_access_token``)
+is reconciled with it instead of the shared ``GROUPME_ACCESS_TOKEN``.
+
 Running it twice in a row changes nothing the second time; a dry run makes the
 same plan but calls no write endpoint and writes nothing to the database.
 """
@@ -20,16 +28,19 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 from uuid import UUID
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import undefer
+from sqlalchemy.orm.interfaces import ORMOption
 
-from app.club.models import Team
+from app.club.models import GroupMeGroupOwner, Team
 from app.notify.groupme import GroupMeGroup, GroupMeMember
 from app.tenants.models import Tenant, TenantKind
 
@@ -42,6 +53,8 @@ __all__ = [
     "ReconcileReport",
     "TeamAction",
     "TeamOutcome",
+    "claim_groups",
+    "club_access_token",
     "match_groups",
     "normalise_name",
     "team_group_name",
@@ -64,7 +77,7 @@ class GroupMeApi(Protocol):
 
     async def list_groups(self) -> list[GroupMeGroup]: ...
 
-    async def create_group(self, name: str) -> GroupMeGroup: ...
+    async def create_group(self, name: str, *, known: Collection[str] = ()) -> GroupMeGroup: ...
 
     async def add_members(self, group_id: str, members: Sequence[GroupMeMember]) -> str: ...
 
@@ -177,6 +190,45 @@ def match_groups(teams: Sequence[Team], groups: Sequence[GroupMeGroup]) -> list[
     return matched
 
 
+async def claim_groups(session: AsyncSession, tenant_id: UUID, group_ids: Collection[str]) -> set[str]:
+    """Record the tenant as the owner of each group nobody owns yet; return those of ``group_ids`` it owns now.
+
+    A group already owned by another tenant stays theirs and is left out of the
+    answer. The insert waits for a concurrent, uncommitted claim of the same
+    group and then yields to it, so two tenants never both own one; ids are
+    claimed in one order, so two claims cannot deadlock. Nothing is committed.
+    """
+    wanted = sorted(set(group_ids))
+    if not wanted:
+        return set()
+    await session.execute(
+        insert(GroupMeGroupOwner)
+        .values([{"group_id": group_id, "tenant_id": tenant_id} for group_id in wanted])
+        .on_conflict_do_nothing(index_elements=[GroupMeGroupOwner.group_id])
+    )
+    owned = await session.scalars(
+        select(GroupMeGroupOwner.group_id).where(
+            GroupMeGroupOwner.group_id.in_(wanted), GroupMeGroupOwner.tenant_id == tenant_id
+        )
+    )
+    return set(owned)
+
+
+async def club_access_token(session: AsyncSession, tenant_slug: str) -> str | None:
+    """The club's own GroupMe access token, or None when it uses the shared account (``GROUPME_ACCESS_TOKEN``)."""
+    tenant = await _club(session, tenant_slug, undefer(Tenant.groupme_access_token))
+    return tenant.groupme_access_token
+
+
+async def _club(session: AsyncSession, slug: str, *options: ORMOption) -> Tenant:
+    tenant = await session.scalar(select(Tenant).where(Tenant.slug == slug).options(*options))
+    if tenant is None:
+        raise ReconcileError(f"unknown tenant '{slug}' (see `rollcall tenants list`)")
+    if tenant.kind is not TenantKind.CLUB:
+        raise ReconcileError(f"tenant '{slug}' is a {tenant.kind.value}, not a club: it has no teams")
+    return tenant
+
+
 def _first_free(by_name: dict[str, list[GroupMeGroup]], names: list[str], taken: set[str]) -> GroupMeGroup | None:
     for name in names:
         for group in by_name.get(name, ()):
@@ -194,33 +246,50 @@ class GroupMeReconciler:
         self._staff = tuple(dict.fromkeys(staff_user_ids))
 
     async def reconcile(self, tenant_slug: str, *, dry_run: bool) -> ReconcileReport:
-        """Link, create and staff every team's group; commit once at the end unless ``dry_run``."""
-        tenant = await self._club(tenant_slug)
+        """Link, create and staff every team's group; commit once at the end unless ``dry_run``.
+
+        Only groups the club owns or nobody owns are matched, and the matched ones are claimed before
+        anything is written to GroupMe; a group another tenant claims meanwhile is dropped and the
+        teams are matched again without it.
+        """
+        tenant = await _club(self._session, tenant_slug)
         teams = await self._teams(tenant.id)
         groups = await self._client.list_groups()
+        listed = {group.id for group in groups}
+        available = await self._not_owned_by_others(tenant.id, groups)
+        matched = match_groups(teams, available)
+        while not dry_run:
+            wanted = {group.id for group in matched if group is not None}
+            lost = wanted - await claim_groups(self._session, tenant.id, wanted)
+            if not lost:
+                break
+            available = [group for group in available if group.id not in lost]
+            matched = match_groups(teams, available)
         outcomes = []
-        for team, group in zip(teams, match_groups(teams, groups), strict=True):
-            outcomes.append(await self._reconcile_team(team, group, dry_run=dry_run))
+        for team, group in zip(teams, matched, strict=True):
+            outcomes.append(await self._reconcile_team(tenant.id, team, group, listed, dry_run=dry_run))
         if not dry_run:
             await self._session.commit()
         return ReconcileReport(tenant=tenant_slug, dry_run=dry_run, teams=tuple(outcomes))
 
-    async def _club(self, slug: str) -> Tenant:
-        tenant = await self._session.scalar(select(Tenant).where(Tenant.slug == slug))
-        if tenant is None:
-            raise ReconcileError(f"unknown tenant '{slug}' (see `rollcall tenants list`)")
-        if tenant.kind is not TenantKind.CLUB:
-            raise ReconcileError(f"tenant '{slug}' is a {tenant.kind.value}, not a club: it has no teams")
-        return tenant
+    async def _not_owned_by_others(self, tenant_id: UUID, groups: Sequence[GroupMeGroup]) -> list[GroupMeGroup]:
+        """The groups that are the tenant's or nobody's yet (another tenant's are never even looked at)."""
+        statement = select(GroupMeGroupOwner.group_id, GroupMeGroupOwner.tenant_id).where(
+            GroupMeGroupOwner.group_id.in_([group.id for group in groups])
+        )
+        owners = dict((await self._session.execute(statement)).all())
+        return [group for group in groups if owners.get(group.id, tenant_id) == tenant_id]
 
     async def _teams(self, tenant_id: UUID) -> list[Team]:
         statement = select(Team).where(Team.tenant_id == tenant_id).order_by(Team.season, Team.name, Team.id)
         return list(await self._session.scalars(statement))
 
-    async def _reconcile_team(self, team: Team, group: GroupMeGroup | None, *, dry_run: bool) -> TeamOutcome:
+    async def _reconcile_team(
+        self, tenant_id: UUID, team: Team, group: GroupMeGroup | None, listed: set[str], *, dry_run: bool
+    ) -> TeamOutcome:
         if group is None:
             action = TeamAction.CREATED
-            group = await self._create(team, dry_run=dry_run)
+            group = await self._create(tenant_id, team, listed, dry_run=dry_run)
         else:
             action = TeamAction.UNCHANGED if team.groupme_group_id == group.id else TeamAction.LINKED
         share_url = await self._share_url(group, dry_run=dry_run)
@@ -232,10 +301,18 @@ class GroupMeReconciler:
             team.groupme_share_url = share_url
         return TeamOutcome(team.name, team.season, action, group.id, share_url, staff_added)
 
-    async def _create(self, team: Team, *, dry_run: bool) -> GroupMeGroup:
+    async def _create(self, tenant_id: UUID, team: Team, listed: set[str], *, dry_run: bool) -> GroupMeGroup:
+        """A new group for the team, claimed for the tenant (``listed``: groups that existed before, and so
+        cannot be the one a retried create made, whatever their names)."""
         if dry_run:
             return GroupMeGroup(id=NEW, name=team_group_name(team), share_url=NEW)
-        return await self._client.create_group(team_group_name(team))
+        group = await self._client.create_group(team_group_name(team), known=listed)
+        if group.id not in await claim_groups(self._session, tenant_id, [group.id]):
+            raise ReconcileError(
+                f"the GroupMe group {group.id} made for {team.name} {team.season} was claimed by another tenant"
+                " meanwhile; nothing was saved, run the command again"
+            )
+        return group
 
     async def _share_url(self, group: GroupMeGroup, *, dry_run: bool) -> str | None:
         """The group's share URL, turning sharing on first when the group has none (parents join by it)."""

@@ -1,4 +1,4 @@
-"""Club tables: ``teams``, ``parents``, ``players``, ``player_teams`` and ``contract_audit_log``.
+"""Club tables: ``teams``, ``parents``, ``players``, ``player_teams``, ``contract_audit_log`` and ``groupme_groups``.
 
 Every table is tenant-owned (``tenant_id NOT NULL``, indexed); services filter by it.
 """
@@ -10,12 +10,13 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from advanced_alchemy.base import DefaultBase, UUIDAuditBase
+from advanced_alchemy.base import DefaultBase
 from sqlalchemy import (
     CheckConstraint,
     Column,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     SmallInteger,
@@ -30,6 +31,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core.base import UUIDAuditBase
 from app.core.columns import enum_column
 from app.tenants.models import Tenant
 
@@ -38,6 +40,7 @@ __all__ = [
     "AuditSource",
     "ContractAuditLog",
     "ContractStatus",
+    "GroupMeGroupOwner",
     "Parent",
     "Player",
     "Program",
@@ -91,11 +94,34 @@ player_teams = Table(
 )
 
 
+class GroupMeGroupOwner(DefaultBase):
+    """The one tenant a GroupMe group belongs to, recorded when a team of the tenant is first linked to it.
+
+    The group id is the primary key, so no second tenant can record it; a team
+    may only point at a group its own tenant owns (``fk_teams_groupme_group_owned``).
+    """
+
+    __tablename__ = "groupme_groups"
+    __table_args__ = (
+        # The target of the teams' (tenant_id, groupme_group_id) foreign key; also the tenant_id index.
+        UniqueConstraint("tenant_id", "group_id", name="uq_groupme_groups_tenant_group"),
+    )
+
+    group_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[UUID] = mapped_column(ForeignKey(Tenant.id, ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
+
+
 class Team(UUIDAuditBase):
     __tablename__ = "teams"
     __table_args__ = (
         UniqueConstraint("tenant_id", "season", "name", name="uq_teams_tenant_season_name"),
         CheckConstraint("monthly_fee >= 0", name="monthly_fee_not_negative"),
+        ForeignKeyConstraint(
+            ["tenant_id", "groupme_group_id"],
+            [GroupMeGroupOwner.tenant_id, GroupMeGroupOwner.group_id],
+            name="fk_teams_groupme_group_owned",
+        ),
     )
 
     tenant_id: Mapped[UUID] = _tenant_fk()
@@ -106,6 +132,7 @@ class Team(UUIDAuditBase):
     monthly_fee: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     """Cents."""
     groupme_group_id: Mapped[str | None] = mapped_column(String(64))
+    """A GroupMe group the team's tenant owns (``groupme_groups``)."""
     groupme_share_url: Mapped[str | None] = mapped_column(String(500))
 
 

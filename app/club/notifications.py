@@ -102,17 +102,20 @@ async def welcome_email(event: Event[ContractSigned], session: AsyncSession) -> 
         player_name=player.name,
         team_name=team.name if team else None,
         season=team.season if team else None,
+        # A team's group is always one its club owns (the database's fk_teams_groupme_group_owned).
         groupme_url=team.groupme_share_url if team else None,
     )
     return await send_once(session, dataclasses.replace(job, recipient=parent.email), rendered)
 
 
 def _team_of(player: Player, team_id: UUID | None) -> Team | None:
-    """The team the contract was signed for if the player is still on it, else the player's first team."""
-    for team in player.teams:
+    """The team the contract was signed for if the player is still on it, else the player's first team; only
+    teams of the player's own club count (its name and GroupMe link go into the email)."""
+    teams = [team for team in player.teams if team.tenant_id == player.tenant_id]
+    for team in teams:
         if team.id == team_id:
             return team
-    return player.teams[0] if player.teams else None
+    return teams[0] if teams else None
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -39,7 +39,7 @@ Cents = Annotated[int, Meta(ge=0, le=100_000_000, description="Integer cents")]
 Email = Annotated[str, Meta(max_length=255, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 Phone = Annotated[str, Meta(max_length=40)]
 BirthYear = Annotated[int, Meta(ge=1900, le=2100)]
-GroupId = Annotated[str, Meta(max_length=64)]
+GroupId = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_-]+$")]
 ShareUrl = Annotated[str, Meta(max_length=500, pattern=r"^https?://")]
 Sub = Annotated[str, Meta(max_length=255)]
 

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.interfaces import ORMOption
 
+from app.club.groupme import claim_groups
 from app.club.models import ContractStatus, Parent, Player, Team, player_teams
 from app.club.schemas import (
     ParentCreate,
@@ -35,6 +36,7 @@ ModelT = TypeVar("ModelT", Team, Parent, Player)
 _DUPLICATES = {
     "uq_teams_tenant_season_name": "a team with this name already exists in this season",
     "uq_parents_tenant_email": "a parent with this email already exists",
+    "fk_teams_groupme_group_owned": "the GroupMe group belongs to another club",
 }
 
 
@@ -98,17 +100,31 @@ class TeamService(_TenantScoped[Team]):
     repository_type = Repo
 
     async def create_for(self, tenant_id: UUID, data: TeamCreate) -> Team:
-        """Team names are unique per tenant and season (409)."""
+        """Team names are unique per tenant and season (409); the GroupMe group must be the club's (see
+        :meth:`_claim_group`)."""
+        await self._claim_group(tenant_id, data.groupme_group_id)
         team = Team(tenant_id=tenant_id, **msgspec.structs.asdict(data))
         self.repository.session.add(team)
         await self._commit()
         return await self.get_for(tenant_id, team.id)
 
     async def update_for(self, tenant_id: UUID, team_id: UUID, data: TeamUpdate) -> Team:
+        """As :meth:`create_for`; absent fields stay as they are."""
         team = await self.get_for(tenant_id, team_id)
+        if isinstance(data.groupme_group_id, str):
+            await self._claim_group(tenant_id, data.groupme_group_id)
         self._apply(team, data)
         await self._commit()
         return await self.get_for(tenant_id, team_id)
+
+    async def _claim_group(self, tenant_id: UUID, group_id: str | None) -> None:
+        """A GroupMe group belongs to one club: one nobody owns becomes this club's (with the change), and
+        another club's is refused (409), so no club can store, and then mail out, another's private chat."""
+        if group_id is None:
+            return
+        if group_id not in await claim_groups(self.repository.session, tenant_id, [group_id]):
+            await self.repository.session.rollback()
+            raise StateConflictError(f"GroupMe group {group_id} belongs to another club")
 
 
 class ParentService(_TenantScoped[Parent]):

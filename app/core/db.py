@@ -32,14 +32,17 @@ def alchemy_config(settings: DatabaseSettings, *, nudger: Nudger | None = None) 
     commit surfaces as an error response instead of a silent 2xx. With a
     ``nudger``, a commit that carried outbox events nudges the workers.
     """
+    # hide_parameters: errors are logged with their trace, and a statement's values (a tenant's GroupMe token,
+    # contract tokens, emails) must never ride along in the message.
     if settings.pool_size == 0:
-        engine_config = EngineConfig(poolclass=NullPool)
+        engine_config = EngineConfig(poolclass=NullPool, hide_parameters=True)
     else:
         engine_config = EngineConfig(
             pool_size=settings.pool_size,
             max_overflow=settings.max_overflow,
             pool_timeout=settings.pool_timeout_seconds,
             pool_recycle=1800,
+            hide_parameters=True,
         )
     return SQLAlchemyAsyncConfig(
         connection_string=settings.url,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
@@ -105,13 +105,17 @@ class GroupMeClient:
         )
 
     @classmethod
-    def from_settings(cls, settings: GroupMeSettings, **options: Any) -> GroupMeClient:
-        """The client for the configured account; a missing token is an error that names its variable."""
-        if not settings.access_token:
+    def from_settings(
+        cls, settings: GroupMeSettings, *, access_token: str | None = None, **options: Any
+    ) -> GroupMeClient:
+        """The client for ``access_token`` (a club's own account), else the configured shared account; with
+        neither, an error that names the variable."""
+        token = access_token or settings.access_token
+        if not token:
             raise GroupMeError("GROUPME_ACCESS_TOKEN is not set: the GroupMe account's access token is required")
         return cls(
             api_url=settings.api_url,
-            access_token=settings.access_token,
+            access_token=token,
             timeout_seconds=settings.timeout_seconds,
             max_attempts=settings.max_attempts,
             **options,
@@ -138,12 +142,14 @@ class GroupMeClient:
             groups.extend(batch)
             page += 1
 
-    async def create_group(self, name: str) -> GroupMeGroup:
+    async def create_group(self, name: str, *, known: Collection[str] = ()) -> GroupMeGroup:
         """A new group with its share link turned on, so parents can join by URL.
 
         A POST answered 5xx, or not answered at all, may still have created the group; so before trying
         again the account's groups are searched for one of exactly this name, and a retry never makes a
-        second group. (429 means GroupMe did nothing: that one is simply retried.)
+        second group. Groups in ``known`` existed before and are never taken for the new one (another
+        club's group may well have the same name). (429 means GroupMe did nothing: that one is simply
+        retried.)
         """
         body = {"name": name, "share": True}
         for attempt in range(1, self._max_attempts + 1):
@@ -151,7 +157,7 @@ class GroupMeClient:
             if isinstance(result, httpx.Response):
                 return self._decode("POST", "/groups", result, GroupMeGroup)
             if result != "429":  # a 5xx or no answer: it may have been made after all
-                made = [group for group in await self.list_groups() if group.name == name]
+                made = [group for group in await self.list_groups() if group.name == name and group.id not in known]
                 if made:
                     return made[0]
         raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import msgspec
 from litestar import Controller, get, patch
 from litestar.di import NamedDependency
 from litestar.openapi.spec import Example
@@ -61,8 +60,9 @@ class TenantController(Controller):
             ),
         ],
     ) -> TenantRead:
-        """`name`, `brand_color` (`#rrggbb`) and `logo_url` (https) of the caller's tenant; the slug never changes."""
+        """`name`, `brand_color` (`#rrggbb`), `logo_url` (https) and `groupme_access_token` (write-only: the club's
+        own GroupMe account for `rollcall groupme reconcile`; responses show only `groupme_token_set`) of the
+        caller's tenant; the slug never changes."""
         service = TenantService(session=db_session)
-        changes = {key: value for key, value in msgspec.structs.asdict(data).items() if value is not msgspec.UNSET}
-        tenant = await service.update(changes, item_id=principal.tenant.id, auto_commit=True)
+        tenant = await service.update_current(principal.tenant.id, data)
         return service.to_schema(tenant, schema_type=TenantRead)

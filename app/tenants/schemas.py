@@ -9,7 +9,7 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from app.tenants.models import TenantKind
+from app.tenants.models import GROUPME_TOKEN_PATTERN, TenantKind
 
 __all__ = ["TenantRead", "TenantUpdate"]
 
@@ -21,13 +21,26 @@ class TenantRead(msgspec.Struct, kw_only=True):
     kind: TenantKind
     brand_color: str | None = None
     logo_url: str | None = None
+    groupme_token_set: bool = False
+    """Whether the tenant has a GroupMe access token of its own (the token itself is never shown)."""
     created_at: datetime
     updated_at: datetime
 
 
 class TenantUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """The club's name and the brand of its emails; absent fields stay, ``null`` clears the brand."""
+    """The club's name, the brand of its emails and its own GroupMe token; absent fields stay, ``null`` clears."""
 
     name: Annotated[str, Meta(min_length=1, max_length=200)] | UnsetType = UNSET
     brand_color: Annotated[str, Meta(pattern=r"^#[0-9a-fA-F]{6}$", examples=["#1f4e9c"])] | UnsetType | None = UNSET
     logo_url: Annotated[str, Meta(max_length=500, pattern=r"^https://")] | UnsetType | None = UNSET
+    groupme_access_token: (
+        Annotated[
+            str,
+            Meta(
+                pattern=GROUPME_TOKEN_PATTERN,
+                description="The club's own GroupMe access token (write-only); `null` goes back to the shared account",
+            ),
+        ]
+        | UnsetType
+        | None
+    ) = UNSET

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
+import msgspec
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy.dialects.postgresql import insert
 
+from app.core.errors import ResourceNotFoundError
 from app.tenants.models import Tenant, TenantKind
+from app.tenants.schemas import TenantUpdate
 
 __all__ = ["DEMO_TENANTS", "TenantService"]
 
@@ -26,6 +31,20 @@ class TenantService(SQLAlchemyAsyncRepositoryService[Tenant]):
 
     async def get_by_slug(self, slug: str) -> Tenant | None:
         return await self.get_one_or_none(slug=slug)
+
+    async def update_current(self, tenant_id: UUID, changes: TenantUpdate) -> Tenant:
+        """Apply the given fields and commit; the GroupMe access token is written, never read back."""
+        session = self.repository.session
+        tenant: Tenant | None = await session.get(Tenant, tenant_id)
+        if tenant is None:
+            raise ResourceNotFoundError(f"no tenant {tenant_id}")
+        for name in changes.__struct_fields__:
+            value = getattr(changes, name)
+            if value is not msgspec.UNSET:
+                setattr(tenant, name, value)
+        await session.commit()
+        await session.refresh(tenant)  # groupme_token_set is computed by the database
+        return tenant
 
     async def ensure_demo_tenants(self) -> None:
         """Create the demo tenants unless they exist; running it again changes nothing."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -32,6 +33,13 @@ async def test_a_team_is_created_read_changed_and_deleted(club: ClubAdmin) -> No
     assert changed["groupme_share_url"] == "https://groupme.com/join_group/1/x"
     await club.call("DELETE", f"/teams/{team['id']}", expect=204)
     await club.call("GET", f"/teams/{team['id']}", expect=404)
+
+
+async def test_a_change_through_the_api_bumps_updated_at(club: ClubAdmin) -> None:
+    team = await club.team()
+    changed = await club.call("PATCH", f"/teams/{team['id']}", {"monthly_fee": 100}, 200)
+    assert changed["created_at"] == team["created_at"]
+    assert datetime.fromisoformat(changed["updated_at"]) > datetime.fromisoformat(team["updated_at"])
 
 
 async def test_team_names_are_unique_per_season_and_club(club: ClubAdmin, rival: ClubAdmin) -> None:

@@ -2,7 +2,8 @@
 
 It speaks real HTTP (``ThreadingHTTPServer`` in a thread), so the client under
 test runs its real httpx stack. Every request is recorded; ``fail_next`` makes
-the next requests answer 429/5xx before the endpoints behave again.
+the next requests answer 429/5xx before the endpoints behave again. Each access
+token is an account of its own that sees only its groups (``add_account``).
 """
 
 from __future__ import annotations
@@ -51,23 +52,30 @@ class _Failure:
 
 
 class GroupMeServer:
-    """In-memory GroupMe: ``groups`` (id -> group object, in listing order), ``requests``, ``fail_next``."""
+    """In-memory GroupMe: ``groups`` (id -> group object, in listing order) of the account of ``token``,
+    ``accounts`` (token -> its groups), ``requests``, ``fail_next``."""
 
     def __init__(self, token: str = TOKEN) -> None:
         self.token = token
         self.groups: dict[str, dict[str, Any]] = {}
+        self.accounts: dict[str, dict[str, dict[str, Any]]] = {token: self.groups}
         self.requests: list[Recorded] = []
         self.url = ""
         self._failures: deque[_Failure] = deque()
         self._ids = itertools.count(90001)
         self._lock = threading.Lock()
 
-    def add_group(
-        self, name: str, *, shared: bool = True, members: tuple[str, ...] = (OWNER_USER_ID,)
-    ) -> dict[str, Any]:
-        """A group that already exists in the account (made by hand before rollcall)."""
+    def add_account(self, token: str) -> dict[str, dict[str, Any]]:
+        """Another GroupMe account (a club's own), reached with ``token``; returns its groups."""
         with self._lock:
-            return self._new_group(name, shared=shared, members=members)
+            return self.accounts.setdefault(token, {})
+
+    def add_group(
+        self, name: str, *, shared: bool = True, members: tuple[str, ...] = (OWNER_USER_ID,), token: str | None = None
+    ) -> dict[str, Any]:
+        """A group that already exists in the account of ``token`` (default: the main one), made by hand."""
+        with self._lock:
+            return self._new_group(self.accounts[token or self.token], name, shared=shared, members=members)
 
     def fail_next(self, *statuses: int, retry_after: str | None = None, after_effect: bool = False) -> None:
         """Answer the next requests with these statuses (one each), whatever they ask (``after_effect``:
@@ -76,7 +84,8 @@ class GroupMeServer:
             self._failures.extend(_Failure(status, retry_after, after_effect) for status in statuses)
 
     def member_ids(self, group_id: str) -> list[str]:
-        return [member["user_id"] for member in self.groups[group_id]["members"]]
+        [group] = [groups[group_id] for groups in self.accounts.values() if group_id in groups]
+        return [member["user_id"] for member in group["members"]]
 
     def writes(self) -> list[Recorded]:
         return [request for request in self.requests if request.writes]
@@ -134,27 +143,27 @@ class GroupMeServer:
             if self._failures:
                 failure = self._failures.popleft()
                 if failure.after_effect:
-                    self._route(method, path, query, body)
+                    self._route(self.accounts.get(token or "", {}), method, path, query, body)
                 headers = {"Retry-After": failure.retry_after} if failure.retry_after is not None else {}
                 return failure.status, _error(failure.status, "try again later"), headers
-            if token != self.token:
+            if token is None or token not in self.accounts:
                 # Echoes what it was sent, as some servers do: the client must keep it out of its messages.
                 return 401, _error(401, f"token {token!r} is not valid"), {}
-            return self._route(method, path, query, body)
+            return self._route(self.accounts[token], method, path, query, body)
 
     def _route(
-        self, method: str, path: str, query: dict[str, str], body: Any
+        self, groups: dict[str, dict[str, Any]], method: str, path: str, query: dict[str, str], body: Any
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
         if method == "GET" and path == "/v3/groups":
             page, per_page = int(query.get("page", "1")), int(query.get("per_page", "10"))
-            listing = list(self.groups.values())[(page - 1) * per_page : page * per_page]
+            listing = list(groups.values())[(page - 1) * per_page : page * per_page]
             return 200, _ok(200, listing), {}
         if method == "POST" and path == "/v3/groups":
             if not isinstance(body, dict) or not body.get("name"):
                 return 400, _error(400, "name is required"), {}
-            return 201, _ok(201, self._new_group(body["name"], shared=bool(body.get("share")))), {}
+            return 201, _ok(201, self._new_group(groups, body["name"], shared=bool(body.get("share")))), {}
         if method == "POST" and (found := _ADD_MEMBERS.match(path)):
-            group = self.groups.get(found.group(1))
+            group = groups.get(found.group(1))
             if group is None:
                 return 404, _error(404, "group not found"), {}
             known = {member["user_id"] for member in group["members"]}
@@ -164,7 +173,7 @@ class GroupMeServer:
                     known.add(member["user_id"])
             return 202, _ok(202, {"results_id": secrets.token_hex(8)}), {}
         if method == "POST" and (found := _UPDATE.match(path)):
-            group = self.groups.get(found.group(1))
+            group = groups.get(found.group(1))
             if group is None:
                 return 404, _error(404, "group not found"), {}
             if body.get("share") and group["share_url"] is None:
@@ -172,7 +181,9 @@ class GroupMeServer:
             return 200, _ok(200, group), {}
         return 404, _error(404, "not found"), {}
 
-    def _new_group(self, name: str, *, shared: bool, members: tuple[str, ...] = (OWNER_USER_ID,)) -> dict[str, Any]:
+    def _new_group(
+        self, groups: dict[str, dict[str, Any]], name: str, *, shared: bool, members: tuple[str, ...] = (OWNER_USER_ID,)
+    ) -> dict[str, Any]:
         group_id = str(next(self._ids))
         group = {
             "id": group_id,
@@ -183,7 +194,7 @@ class GroupMeServer:
             "creator_user_id": OWNER_USER_ID,
             "members": [{"user_id": user_id, "nickname": f"user {user_id}", "id": user_id} for user_id in members],
         }
-        self.groups[group_id] = group
+        groups[group_id] = group
         return group
 
 

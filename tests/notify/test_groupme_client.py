@@ -136,6 +136,18 @@ async def test_a_create_that_failed_before_doing_anything_is_sent_again(
     assert methods == [("POST", 429), ("POST", 503), ("GET", 200), ("POST", 201)]  # 429: nothing was done
 
 
+async def test_a_retried_create_never_takes_a_known_group_of_the_same_name_for_the_new_one(
+    groupme: GroupMeServer, client: GroupMeClient
+) -> None:
+    other_clubs = groupme.add_group("U12 Kings Elite 2026-27")
+    groupme.fail_next(503)  # nothing was made: the group of that name in the listing is someone else's
+
+    group = await client.create_group("U12 Kings Elite 2026-27", known={other_clubs["id"]})
+
+    assert group.id != other_clubs["id"]
+    assert list(groupme.groups) == [other_clubs["id"], group.id]
+
+
 async def test_retry_after_is_honoured_up_to_a_cap(
     groupme: GroupMeServer, client: GroupMeClient, sleeps: Sleeps
 ) -> None:
@@ -205,3 +217,15 @@ async def test_connection_failures_are_retried_then_reported(sleeps: Sleeps) -> 
 def test_a_missing_access_token_names_its_variable() -> None:
     with pytest.raises(GroupMeError, match=r"^GROUPME_ACCESS_TOKEN is not set"):
         GroupMeClient.from_settings(GroupMeSettings(access_token=None))
+
+
+async def test_a_clubs_own_token_is_used_instead_of_the_shared_one(groupme: GroupMeServer) -> None:
+    groupme.add_account("club-own-token")
+    settings = GroupMeSettings(api_url=groupme.url, access_token=TOKEN)
+    async with GroupMeClient.from_settings(settings, access_token="club-own-token") as client:
+        await client.list_groups()
+    async with GroupMeClient.from_settings(
+        GroupMeSettings(api_url=groupme.url), access_token="club-own-token"
+    ) as alone:
+        await alone.list_groups()
+    assert {request.token for request in groupme.requests} == {"club-own-token"}

@@ -121,3 +121,22 @@ async def test_the_database_refuses_a_malformed_brand_colour(session: AsyncSessi
     with pytest.raises(IntegrityError):
         await session.execute(text("UPDATE tenants SET brand_color = 'red' WHERE slug = 'demo-club'"))
     await session.rollback()
+
+
+async def test_the_database_refuses_a_groupme_token_that_cannot_travel_in_a_header(session: AsyncSession) -> None:
+    await TenantService(session=session).ensure_demo_tenants()
+    with pytest.raises(IntegrityError):
+        await session.execute(text("UPDATE tenants SET groupme_access_token = 'a b' WHERE slug = 'demo-club'"))
+    await session.rollback()
+
+
+async def test_a_failed_statement_never_carries_its_parameters_into_the_error(session: AsyncSession) -> None:
+    # Errors are logged with their trace: a GroupMe token, a contract token or an email must not ride along.
+    await TenantService(session=session).ensure_demo_tenants()
+    with pytest.raises(DBAPIError) as failed:
+        await session.execute(
+            text("UPDATE tenants SET groupme_access_token = :token, brand_color = 'red' WHERE slug = 'demo-club'"),
+            {"token": "secret-gm-token-0042"},
+        )
+    await session.rollback()
+    assert "secret-gm-token-0042" not in str(failed.value)
