@@ -31,14 +31,17 @@ def alchemy_config(settings: DatabaseSettings, *, nudger: Nudger | None = None) 
     Sessions never autocommit: a service commits explicitly so that a failed
     commit surfaces as an error response instead of a silent 2xx. With a
     ``nudger``, a commit that carried outbox events nudges the workers.
+    SQL parameters (signing tokens, emails, names) never appear in error
+    messages or SQL logs, so none reaches a log line or an outbox ``last_error``.
     """
     if settings.pool_size == 0:
-        engine_config = EngineConfig(poolclass=NullPool)
+        engine_config = EngineConfig(poolclass=NullPool, hide_parameters=True)
     else:
         engine_config = EngineConfig(
             pool_size=settings.pool_size,
             max_overflow=settings.max_overflow,
             pool_recycle=1800,
+            hide_parameters=True,
         )
     return SQLAlchemyAsyncConfig(
         connection_string=settings.url,
