@@ -245,24 +245,33 @@ async def test_every_kind_of_signature_a_pad_draws_is_accepted(
     assert [path.read_bytes() for path in stored_files(env)] == [image]
 
 
-async def test_a_large_signature_is_checked_while_the_event_loop_keeps_serving() -> None:
-    encoded = b64(bomb(2000, 1000))
+@pytest.mark.parametrize(
+    ("image", "on_a_thread"),
+    [(png(), False), (bomb(2000, 1000), True)],
+    ids=["small-inline", "largest-on-a-thread"],
+)
+async def test_large_signatures_are_checked_while_the_event_loop_serves_others_and_small_ones_inline(
+    image: bytes, on_a_thread: bool
+) -> None:
     turns = 0
-    checking = True
 
     async def other_requests() -> None:
         nonlocal turns
-        while checking:
+        while True:
             turns += 1
             await asyncio.sleep(0)
 
     others = asyncio.create_task(other_requests())
     await asyncio.sleep(0)
-    png_bytes = await decode_signature(encoded)
-    checking = False
-    await others
-    assert png_bytes == bomb(2000, 1000)
-    assert turns > 10  # checked inline, the loop would not have turned at all
+    before = turns
+    checked = await decode_signature(b64(image))
+    during = turns - before
+    others.cancel()
+    assert checked == image
+    if on_a_thread:
+        assert during > 10  # checked inline, the loop would not have turned at all
+    else:
+        assert during == 0  # no hop to a thread and back for a small one
 
 
 async def test_a_body_over_1_mib_is_413_and_nothing_is_stored(
