@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -261,13 +262,20 @@ class SignedContract:
 
 
 class ContractSigner:
-    """The public link's sign: the hot path, so one autocommitted statement instead of ORM round trips.
+    """The public link's sign: the hot path, so two native statements on one pooled connection, no ORM.
 
-    The signature file is written first; the statement then locks the player by token, flips an offered
-    contract to signed and inserts the audit row and the ``contract.signed`` event, atomically (one
-    statement is one transaction). When it signs nothing (unknown token, or not ``offered`` any more:
-    of two concurrent signs one wins) or fails, the file is removed again, so a committed row always
-    names a stored file and a refused sign leaves nothing behind.
+    1. The token is looked up (an indexed SELECT): unknown or superseded is a 404, a contract that is not
+       ``offered`` a 409, and nothing has been written anywhere.
+    2. The signature file is stored under a new name.
+    3. One autocommitted statement (one statement is one transaction) locks the player by token, flips
+       an offered contract to signed and inserts the audit row and the ``contract.signed`` event.
+
+    The file is removed again only when no committed row can name it: the statement signed nothing (of
+    two concurrent signs one wins; the 404/409 as in step 1), the server refused it (an error response
+    means it rolled back), or it was never sent. When the outcome is unknown (cancelled or cut off with
+    the statement on its way) the file stays: an orphaned file is harmless, a signed contract whose
+    signature was deleted is not. The storage write happens between the statements on the same
+    connection (one pool checkout; autocommit, so no transaction or lock is held meanwhile).
     """
 
     def __init__(self, engine: AsyncEngine, nudger: Nudger | None = None) -> None:
@@ -275,22 +283,32 @@ class ContractSigner:
         self.nudger = nudger
 
     async def sign(self, token: str, signature: Signature) -> SignedContract:
-        path = signature_path()
-        await store_signature(path, signature.png)
-        try:
-            async with self.engine.connect() as connection:
-                driver = await asyncpg_connection(connection)
+        async with self.engine.connect() as connection:
+            driver = await asyncpg_connection(connection)
+            status = await driver.fetchval(_SIGNABLE, token)
+            if status is None:
+                raise _no_contract()
+            if status != ContractStatus.OFFERED.value:
+                raise _not_signable(status)
+            path = signature_path()
+            try:
+                await store_signature(path, signature.png)
+            except BaseException:
+                await _forget(path)  # the statement was never sent: no row names the file
+                raise
+            try:
                 row = await driver.fetchrow(
                     _SIGN, token, signature.signed_by, signature.ip, path, signature.contract_version
                 )
-        except BaseException:
+            except asyncpg.PostgresError:
+                await _forget(path)  # the server refused the statement, so it rolled back
+                raise
+            except BaseException:
+                logger.warning("signature_kept_sign_outcome_unknown", path=path)
+                raise
+        if row is None or not row["signed"]:  # the contract changed since step 1
             await _forget(path)
-            raise
-        if row is None or not row["signed"]:
-            await _forget(path)
-            if row is None:
-                raise ResourceNotFoundError("no contract at this link")
-            raise StateConflictError(f"this contract is {row['previous_status']}; it can no longer be signed")
+            raise _no_contract() if row is None else _not_signable(row["previous_status"])
         if self.nudger is not None:
             self.nudger.schedule()
         return SignedContract(
@@ -300,6 +318,17 @@ class ContractSigner:
             contract_version=signature.contract_version,
         )
 
+
+def _no_contract() -> ResourceNotFoundError:
+    return ResourceNotFoundError("no contract at this link")
+
+
+def _not_signable(status: str) -> StateConflictError:
+    return StateConflictError(f"this contract is {status}; it can no longer be signed")
+
+
+# Whether a link can be signed, before anything is stored (uq_players_contract_token is its index).
+_SIGNABLE = "SELECT contract_status FROM players WHERE contract_token = $1"
 
 # Signing in one statement, so one round trip in autocommit: lock the player by token, flip an offered contract
 # to signed, and write the audit row and the contract.signed outbox event (its payload is checked against

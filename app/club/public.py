@@ -20,7 +20,10 @@ from app.core.client_ip import client_ip
 from app.core.errors import RuleViolationError, problem_responses
 from app.core.ratelimit import public_rate_limit
 
-__all__ = ["PublicContractController"]
+__all__ = ["PUBLIC_BODY_LIMIT", "PublicContractController"]
+
+PUBLIC_BODY_LIMIT = 1024 * 1024
+"""Bytes a request to the public links may send (413 beyond): the largest signature's base64 and the rest."""
 
 TINY_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
 
@@ -30,6 +33,7 @@ class PublicContractController(Controller):
     tags = ["contracts"]
     opt = {"exclude_from_auth": True}
     guards = [public_rate_limit]
+    request_max_body_size = PUBLIC_BODY_LIMIT
 
     @get(
         "/{token:str}",
@@ -48,7 +52,7 @@ class PublicContractController(Controller):
         operation_id="signContract",
         summary="Sign the contract",
         status_code=HTTP_200_OK,
-        responses=problem_responses(404, 409, 422, 429),
+        responses=problem_responses(400, 404, 409, 413, 422, 429, 503),
     )
     async def sign(
         self,
@@ -73,13 +77,14 @@ class PublicContractController(Controller):
             ),
         ],
     ) -> ContractView:
-        """Only an `offered` contract can be signed (409 otherwise); the signature must be a PNG (422)."""
+        """Only an `offered` contract can be signed (409 otherwise); the signature must be a PNG of at most
+        512 KiB, 2000x1000 pixels and 8 bits a sample (422); a body over 1 MiB is refused (413)."""
         settings: Settings = request.app.state.settings
         if not data.accept_terms:
             raise RuleViolationError("accept_terms must be true to sign")
         if data.contract_version != settings.server.contract_version:
             raise RuleViolationError(f"this link offers contract version {settings.server.contract_version}")
-        png = decode_signature(data.signature_png)
+        png = await decode_signature(data.signature_png)
         signature = Signature(
             signed_by=data.signed_by,
             png=png,

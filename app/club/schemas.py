@@ -167,11 +167,19 @@ class ContractAuditRead(msgspec.Struct, kw_only=True):
 
 
 class SignRequest(_Input):
-    signed_by: Annotated[str, Meta(min_length=1, max_length=200, description="The signing parent's full name")]
+    signed_by: Annotated[
+        str,
+        Meta(
+            min_length=1,
+            max_length=200,
+            pattern=r"^[^\x00-\x1f\x7f]+$",
+            description="The signing parent's full name (no control characters)",
+        ),
+    ]
     contract_version: Annotated[str, Meta(min_length=1, max_length=20)]
     accept_terms: bool
     signature_png: str | None = None
-    """The drawn signature: a base64 PNG (a data: URL is fine), at most 512 KiB."""
+    """The drawn signature: a base64 PNG (a data: URL is fine), at most 512 KiB, 2000x1000 pixels, 8 bits a sample."""
 
 
 class ContractTeam(msgspec.Struct, kw_only=True):

@@ -31,6 +31,8 @@ def alchemy_config(settings: DatabaseSettings, *, nudger: Nudger | None = None) 
     Sessions never autocommit: a service commits explicitly so that a failed
     commit surfaces as an error response instead of a silent 2xx. With a
     ``nudger``, a commit that carried outbox events nudges the workers.
+    SQL parameters (signing tokens, emails, names) never appear in error
+    messages or SQL logs, so none reaches a log line or an outbox ``last_error``.
     """
     # hide_parameters: errors are logged with their trace, and a statement's values (a tenant's GroupMe token,
     # contract tokens, emails) must never ride along in the message.

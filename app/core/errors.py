@@ -4,6 +4,12 @@ One handler serves every exception: Litestar's HTTP exceptions, validation
 errors, advanced-alchemy repository errors, backing services that are down,
 and anything unexpected (500, logged with its trace, never shown). The
 response body never carries a stack trace, SQL or a driver message.
+
+Database errors are told apart by the driver's SQLSTATE, whether asyncpg
+raised them to a hot path that calls it directly or SQLAlchemy wrapped them
+(its asyncpg dialect turns most of them into a bare ``DBAPIError``): a value
+the database refuses is a 400, a timeout, a lock or the server being busy or
+away is a 503 with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from enum import Enum
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg
 import msgspec
 import structlog
 from advanced_alchemy.exceptions import IntegrityError, NotFoundError
@@ -21,7 +28,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import ResponseSpec
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from sqlalchemy.exc import DataError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import IntegrityError as SQLIntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
@@ -64,6 +71,10 @@ _UNAVAILABLE = (
     ConnectionError,
     TimeoutError,
 )
+_UNAVAILABLE_SQLSTATES = ("08", "53", "57", "40001", "40P01", "55P03", "25006")
+"""By prefix: connection lost, out of resources (too many connections), query cancelled (statement timeout)
+or server shutting down, serialization failure, deadlock, lock timeout, read-only (a standby after failover)."""
+_RETRY_AFTER = {"Retry-After": "5"}
 
 
 class StateConflictError(Exception):
@@ -143,15 +154,51 @@ def _classify(
         return 404, str(exc), None, None, "not-found"
     if isinstance(exc, NotFoundError):
         return 404, "the resource does not exist", None, None, "not-found"
+    driver_error = _driver_error(exc)
+    if driver_error is not None:
+        classified = _classify_driver_error(request, driver_error)
+        if classified is not None:
+            return classified
     if isinstance(exc, IntegrityError | SQLIntegrityError):
         return 409, "the change conflicts with existing data", None, None, "conflict"
     if isinstance(exc, DataError):
         return 400, "a value does not fit what the database accepts", None, None, "bad-request"
     if isinstance(exc, _UNAVAILABLE):
-        logger.error("backing_service_unavailable", error_type=type(exc).__name__, path=_route(request))
-        return 503, "a backing service is unavailable; retry shortly", {"Retry-After": "5"}, None, "unavailable"
+        return _unavailable(request, exc)
     _log_server_error(request, exc)
     return 500, "the server could not complete the request", None, None, "internal-error"
+
+
+def _driver_error(exc: Exception) -> Exception | None:
+    """The asyncpg exception behind ``exc``: ``exc`` itself, or the one SQLAlchemy wrapped."""
+    error: BaseException | None = exc
+    if isinstance(exc, DBAPIError):
+        error = exc.orig.__cause__ if exc.orig is not None else None
+    return error if isinstance(error, asyncpg.PostgresError | asyncpg.InterfaceError) else None
+
+
+def _classify_driver_error(
+    request: Request[Any, Any, Any], exc: Exception
+) -> tuple[int, str, dict[str, str] | None, list[FieldError] | None, str] | None:
+    if isinstance(exc, asyncpg.PostgresError):
+        state = str(exc.sqlstate or "")
+        if state.startswith("22"):  # data exception: a NUL, an untranslatable character, a value out of range
+            return 400, "a value does not fit what the database accepts", None, None, "bad-request"
+        if state.startswith("23"):
+            return 409, "the change conflicts with existing data", None, None, "conflict"
+        if state.startswith(_UNAVAILABLE_SQLSTATES):
+            return _unavailable(request, exc)
+        return None
+    if isinstance(exc, ValueError):  # asyncpg refused an argument before sending it (e.g. a lone surrogate)
+        return 400, "a value does not fit what the database accepts", None, None, "bad-request"
+    return _unavailable(request, exc)  # the client side of a connection that broke, as SQLAlchemy's InterfaceError
+
+
+def _unavailable(
+    request: Request[Any, Any, Any], exc: Exception
+) -> tuple[int, str, dict[str, str] | None, list[FieldError] | None, str]:
+    logger.error("backing_service_unavailable", error_type=type(exc).__name__, path=_route(request))
+    return 503, "a backing service is unavailable; retry shortly", dict(_RETRY_AFTER), None, "unavailable"
 
 
 _MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import traceback
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
+import asyncpg
 import msgspec
 import pytest
 from advanced_alchemy.exceptions import IntegrityError, NotFoundError
@@ -17,8 +20,14 @@ from litestar.exceptions import (
 )
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.testing import AsyncTestClient
-from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
+from app.config import DatabaseSettings
+from app.core.db import alchemy_config
 from app.core.errors import ResourceNotFoundError, problem_exception_handlers
 
 Client = AsyncTestClient[Litestar]
@@ -147,3 +156,103 @@ async def test_a_wrong_method_is_405_with_allow(client: Client) -> None:
 async def test_the_real_app_answers_unknown_routes_with_problems(client: Client) -> None:
     # Covered again on the full app (auth middleware, request log) in test_health and test_logging.
     assert_problem(await client.put("/boom/bug"), 405)
+
+
+async def _raw(url: str, *statements: tuple[str, tuple[Any, ...]]) -> None:
+    """Run statements on asyncpg directly, as the sign path does."""
+    connection = await asyncpg.connect(make_url(url).set(drivername="postgresql").render_as_string(False))
+    try:
+        for statement, arguments in statements:
+            await connection.fetchval(statement, *arguments)
+    finally:
+        await connection.close()
+
+
+async def _orm(url: str, *statements: tuple[str, dict[str, Any]]) -> None:
+    """Run statements through SQLAlchemy, as the services do."""
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        async with engine.connect() as connection:
+            for statement, parameters in statements:
+                await connection.execute(text(statement), parameters)
+    finally:
+        await engine.dispose()
+
+
+async def _broken_connection(url: str) -> None:
+    connection = await asyncpg.connect(make_url(url).set(drivername="postgresql").render_as_string(False))
+    connection.terminate()
+    await connection.fetchval("SELECT 1")
+
+
+async def _pool_exhausted(url: str) -> None:
+    engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=0.2)
+    try:
+        async with engine.connect(), engine.connect():
+            pass
+    finally:
+        await engine.dispose()
+
+
+TIMEOUT = "SET statement_timeout = 50"
+DATABASE_ERRORS: dict[str, Callable[[str], Awaitable[None]]] = {
+    "raw-nul": lambda url: _raw(url, ("SELECT $1::text", ("a\x00b",))),
+    "raw-lone-surrogate": lambda url: _raw(url, ("SELECT $1::text", ("\ud800",))),
+    "raw-out-of-range": lambda url: _raw(url, ("SELECT $1::int * 1000000", (10**6,))),
+    "raw-statement-timeout": lambda url: _raw(url, (TIMEOUT, ()), ("SELECT pg_sleep(5)", ())),
+    "raw-connection-lost": _broken_connection,
+    "orm-nul": lambda url: _orm(url, ("SELECT CAST(:v AS text)", {"v": "a\x00b"})),
+    "orm-statement-timeout": lambda url: _orm(url, (TIMEOUT, {}), ("SELECT pg_sleep(5)", {})),
+    "orm-bad-sql": lambda url: _orm(url, ("SELECT * FROM no_such_table", {})),
+    "pool-exhausted": _pool_exhausted,
+}
+
+
+@pytest.fixture
+async def database_client(database_url: str) -> AsyncIterator[Client]:
+    @get("/database/{kind:str}")
+    async def fail(kind: FromPath[str]) -> None:
+        await DATABASE_ERRORS[kind](database_url)
+
+    app = Litestar(route_handlers=[fail], exception_handlers=problem_exception_handlers())
+    async with AsyncTestClient(app=app) as test_client:
+        yield test_client
+
+
+@pytest.mark.parametrize(
+    ("kind", "status"),
+    [
+        ("raw-nul", 400),
+        ("raw-lone-surrogate", 400),
+        ("raw-out-of-range", 400),
+        ("raw-statement-timeout", 503),
+        ("raw-connection-lost", 503),
+        ("orm-nul", 400),
+        ("orm-statement-timeout", 503),
+        ("orm-bad-sql", 500),
+        ("pool-exhausted", 503),
+    ],
+)
+async def test_database_errors_map_alike_from_asyncpg_and_from_sqlalchemy(
+    database_client: Client, kind: str, status: int
+) -> None:
+    response = await database_client.get(f"/database/{kind}")
+    body = assert_problem(response, status)
+    if status == 503:
+        assert response.headers["retry-after"] == "5"
+    assert "asyncpg" not in str(body["detail"])
+
+
+async def test_the_engine_hides_sql_parameters_from_errors_and_logs(database_url: str) -> None:
+    token = "tok-3b1f9c0e8d2a4f6b"
+    engine = alchemy_config(DatabaseSettings(url=database_url, pool_size=0)).get_engine()
+    try:
+        async with engine.connect() as connection:
+            with pytest.raises(DBAPIError) as caught:
+                await connection.execute(text("SELECT CAST(:token AS text), 1 / 0"), {"token": token})
+    finally:
+        await engine.dispose()
+    logged = "".join(traceback.format_exception(caught.value))  # what a 500's log line carries
+    assert "division by zero" in logged
+    assert token not in str(caught.value)
+    assert token not in logged
