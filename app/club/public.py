@@ -35,7 +35,7 @@ class PublicContractController(Controller):
         "/{token:str}",
         operation_id="viewContract",
         summary="What the link asks to sign",
-        responses=problem_responses(404, 429),
+        responses=problem_responses(400, 404, 429),
     )
     async def view(
         self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession], token: FromPath[str]
@@ -48,7 +48,7 @@ class PublicContractController(Controller):
         operation_id="signContract",
         summary="Sign the contract",
         status_code=HTTP_200_OK,
-        responses=problem_responses(404, 409, 422, 429),
+        responses=problem_responses(400, 404, 409, 413, 422, 429),
     )
     async def sign(
         self,
@@ -102,7 +102,7 @@ class PublicContractController(Controller):
         operation_id="declineContract",
         summary="Decline the contract",
         status_code=HTTP_200_OK,
-        responses=problem_responses(404, 409, 429),
+        responses=problem_responses(400, 404, 409, 429),
     )
     async def decline(
         self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession], token: FromPath[str]

@@ -216,5 +216,5 @@ class EmailBlastResult(msgspec.Struct, kw_only=True):
     recipient_count: int
     players_without_parent: int
     """Players with an open offer whom nobody can be emailed about."""
-    recipients: list[EmailBlastRecipient] | None = None
-    """The recipients, on a dry run."""
+    recipients: list[EmailBlastRecipient] | None
+    """The recipients on a dry run; null otherwise."""

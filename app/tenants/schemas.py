@@ -19,8 +19,8 @@ class TenantRead(msgspec.Struct, kw_only=True):
     slug: str
     name: str
     kind: TenantKind
-    brand_color: str | None = None
-    logo_url: str | None = None
+    brand_color: str | None
+    logo_url: str | None
     created_at: datetime
     updated_at: datetime
 
