@@ -156,7 +156,7 @@ def _classify(
     return 500, "the server could not complete the request", None, None, "internal-error"
 
 
-_MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
+_NAMED_FIELD = re.compile(r"(?:missing required|contains unknown) field `([^`]+)`")
 _AT_PATH = re.compile(r" - at `\$\.?([^`]*)`")
 
 
@@ -169,8 +169,8 @@ def _field_error(item: object) -> FieldError:
     source = item.get("source")
     if source == "body":
         at = _AT_PATH.search(message)
-        missing = _MISSING_FIELD.search(message)
-        parts = [at.group(1) if at else "", missing.group(1) if missing else ""]
+        named = _NAMED_FIELD.search(message)
+        parts = [at.group(1) if at else "", named.group(1) if named else ""]
         field = ".".join(part for part in parts if part) or field
     if isinstance(source, Enum):
         source = source.value
