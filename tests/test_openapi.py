@@ -128,7 +128,9 @@ async def test_the_problem_schema_says_what_every_problem_carries(document: dict
     assert "examples" not in problem, "no generated gibberish examples"
 
 
-def object_schemas(document: dict[str, Any], schema: dict[str, Any], seen: set[str]) -> list[tuple[str, dict[str, Any]]]:
+def object_schemas(
+    document: dict[str, Any], schema: dict[str, Any], seen: set[str]
+) -> list[tuple[str, dict[str, Any]]]:
     """Every object schema reachable from ``schema``, with a name to report it by."""
     if ref := schema.get("$ref"):
         if ref in seen:

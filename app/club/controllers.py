@@ -41,6 +41,7 @@ from app.config import Settings
 from app.core.auth import Principal, requires_role
 from app.core.errors import problem_responses
 from app.core.query import Limit, Offset
+from app.core.text import STORABLE_TEXT
 
 __all__ = ["ContractController", "ParentController", "PlayerController", "TeamController"]
 
@@ -79,7 +80,9 @@ class TeamController(Controller):
         self,
         teams: NamedDependency[TeamService],
         principal: NamedDependency[Principal],
-        season: Annotated[str | None, QueryParameter(description="e.g. 2026-27", max_length=20)] = None,
+        season: Annotated[
+            str | None, QueryParameter(description="e.g. 2026-27", max_length=20, pattern=STORABLE_TEXT)
+        ] = None,
         program: Annotated[Program | None, QueryParameter()] = None,
         tier: Annotated[Tier | None, QueryParameter()] = None,
         limit: Limit = 50,
@@ -159,7 +162,9 @@ class ParentController(Controller):
         self,
         parents: NamedDependency[ParentService],
         principal: NamedDependency[Principal],
-        email: Annotated[str | None, QueryParameter(description="Exact, any case", max_length=255)] = None,
+        email: Annotated[
+            str | None, QueryParameter(description="Exact, any case", max_length=255, pattern=STORABLE_TEXT)
+        ] = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> OffsetPagination[ParentRead]:
@@ -228,7 +233,9 @@ class PlayerController(Controller):
         team_id: Annotated[UUID | None, QueryParameter()] = None,
         contract_status: Annotated[ContractStatus | None, QueryParameter()] = None,
         parent_id: Annotated[UUID | None, QueryParameter()] = None,
-        name: Annotated[str | None, QueryParameter(description="Part of the name, any case", max_length=200)] = None,
+        name: Annotated[
+            str | None, QueryParameter(description="Part of the name, any case", max_length=200, pattern=STORABLE_TEXT)
+        ] = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> OffsetPagination[PlayerRead]:

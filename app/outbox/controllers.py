@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.auth import Principal, requires_role
 from app.core.errors import problem_responses
 from app.core.query import Instant, Limit, Offset
+from app.core.text import STORABLE_TEXT
 from app.outbox.models import OutboxEvent, OutboxStatus
 from app.outbox.schemas import DiscardRequest, OutboxEventRead, OutboxStats, PingAccepted
 from app.outbox.services import EventFilter, OutboxService
@@ -47,9 +48,13 @@ class OutboxController(Controller):
         outbox: NamedDependency[OutboxService],
         principal: NamedDependency[Principal],
         status: Annotated[OutboxStatus | None, QueryParameter(description="Only events in this state")] = None,
-        event_type: Annotated[str | None, QueryParameter(description="e.g. contract.signed", max_length=255)] = None,
-        aggregate_type: Annotated[str | None, QueryParameter(description="e.g. player", max_length=255)] = None,
-        aggregate_id: Annotated[str | None, QueryParameter(max_length=255)] = None,
+        event_type: Annotated[
+            str | None, QueryParameter(description="e.g. contract.signed", max_length=255, pattern=STORABLE_TEXT)
+        ] = None,
+        aggregate_type: Annotated[
+            str | None, QueryParameter(description="e.g. player", max_length=255, pattern=STORABLE_TEXT)
+        ] = None,
+        aggregate_id: Annotated[str | None, QueryParameter(max_length=255, pattern=STORABLE_TEXT)] = None,
         created_after: Annotated[Instant | None, QueryParameter(description=CREATED_AFTER)] = None,
         created_before: Annotated[Instant | None, QueryParameter(description=CREATED_BEFORE)] = None,
         limit: Limit = 50,

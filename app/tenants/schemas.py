@@ -9,6 +9,7 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from app.core.text import END, STORABLE_TEXT, url_pattern
 from app.tenants.models import TenantKind
 
 __all__ = ["TenantRead", "TenantUpdate"]
@@ -28,6 +29,8 @@ class TenantRead(msgspec.Struct, kw_only=True):
 class TenantUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The club's name and the brand of its emails; absent fields stay, ``null`` clears the brand."""
 
-    name: Annotated[str, Meta(min_length=1, max_length=200)] | UnsetType = UNSET
-    brand_color: Annotated[str, Meta(pattern=r"^#[0-9a-fA-F]{6}$", examples=["#1f4e9c"])] | UnsetType | None = UNSET
-    logo_url: Annotated[str, Meta(max_length=500, pattern=r"^https://")] | UnsetType | None = UNSET
+    name: Annotated[str, Meta(min_length=1, max_length=200, pattern=STORABLE_TEXT)] | UnsetType = UNSET
+    brand_color: Annotated[str, Meta(pattern=rf"^#[0-9a-fA-F]{{6}}{END}", examples=["#1f4e9c"])] | UnsetType | None = (
+        UNSET
+    )
+    logo_url: Annotated[str, Meta(max_length=500, pattern=url_pattern("https"))] | UnsetType | None = UNSET
