@@ -25,7 +25,7 @@ class Liveness(msgspec.Struct):
 
 
 class Readiness(msgspec.Struct):
-    status: str
+    status: Literal["ready"]
     checks: dict[str, str]
 
 
