@@ -37,6 +37,8 @@ from app.core.exposure import warn_about_exposure
 from app.core.health import HealthController
 from app.core.logging import RequestLogMiddleware, configure_logging
 from app.core.metrics import MetricsController, http_metrics
+from app.core.openapi import document_schema_plugins
+from app.core.query import QUERY_TYPE_DECODERS
 from app.outbox.controllers import OutboxController
 from app.outbox.emit import Nudger
 from app.tenants.controllers import TenantController
@@ -98,7 +100,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     app = Litestar(
         route_handlers=[HealthController, MetricsController, PublicContractController, authenticated],
-        plugins=[SQLAlchemyPlugin(config=db)],
+        plugins=[SQLAlchemyPlugin(config=db), *document_schema_plugins()],
+        type_decoders=QUERY_TYPE_DECODERS,
         lifespan=[backing_services],
         middleware=[http_metrics().middleware, DefineMiddleware(BearerAuthMiddleware, exclude=["^/schema"])],
         exception_handlers=problem_exception_handlers(),

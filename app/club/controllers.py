@@ -40,13 +40,15 @@ from app.club.services import ParentService, PlayerService, TeamService, player_
 from app.config import Settings
 from app.core.auth import Principal, requires_role
 from app.core.errors import problem_responses
+from app.core.query import Limit, Offset
+from app.core.text import STORABLE_TEXT
 
 __all__ = ["ContractController", "ParentController", "PlayerController", "TeamController"]
 
-Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Page size")]
-Offset = Annotated[int, QueryParameter(ge=0)]
-READ = problem_responses(401, 403, 404)
-WRITE = problem_responses(401, 403, 404, 409, 422)
+LIST = problem_responses(400, 401, 403)
+READ = problem_responses(400, 401, 403, 404)
+CREATE = problem_responses(400, 401, 403, 409, 413, 422)
+WRITE = problem_responses(400, 401, 403, 404, 409, 413, 422)
 
 
 def _body(model: type, summary: str, value: dict[str, object]) -> BodyKwarg:
@@ -73,12 +75,14 @@ class TeamController(Controller):
     guards = [requires_role("admin")]
     dependencies = {"teams": Provide(provide_teams)}
 
-    @get("/", operation_id="listTeams", summary="List teams", responses=READ)
+    @get("/", operation_id="listTeams", summary="List teams", responses=LIST)
     async def list_teams(
         self,
         teams: NamedDependency[TeamService],
         principal: NamedDependency[Principal],
-        season: Annotated[str | None, QueryParameter(description="e.g. 2026-27")] = None,
+        season: Annotated[
+            str | None, QueryParameter(description="e.g. 2026-27", max_length=20, pattern=STORABLE_TEXT)
+        ] = None,
         program: Annotated[Program | None, QueryParameter()] = None,
         tier: Annotated[Tier | None, QueryParameter()] = None,
         limit: Limit = 50,
@@ -102,7 +106,7 @@ class TeamController(Controller):
         """A team of the club (404 for another club's)."""
         return teams.to_schema(await teams.get_for(principal.tenant.id, team_id), schema_type=TeamRead)
 
-    @post("/", operation_id="createTeam", summary="Create a team", responses=WRITE)
+    @post("/", operation_id="createTeam", summary="Create a team", responses=CREATE)
     async def create_team(
         self,
         teams: NamedDependency[TeamService],
@@ -153,12 +157,14 @@ class ParentController(Controller):
     guards = [requires_role("admin")]
     dependencies = {"parents": Provide(provide_parents)}
 
-    @get("/", operation_id="listParents", summary="List parents", responses=READ)
+    @get("/", operation_id="listParents", summary="List parents", responses=LIST)
     async def list_parents(
         self,
         parents: NamedDependency[ParentService],
         principal: NamedDependency[Principal],
-        email: Annotated[str | None, QueryParameter(description="Exact, any case")] = None,
+        email: Annotated[
+            str | None, QueryParameter(description="Exact, any case", max_length=255, pattern=STORABLE_TEXT)
+        ] = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> OffsetPagination[ParentRead]:
@@ -179,7 +185,7 @@ class ParentController(Controller):
         """A parent of the club (404 for another club's)."""
         return parents.to_schema(await parents.get_for(principal.tenant.id, parent_id), schema_type=ParentRead)
 
-    @post("/", operation_id="createParent", summary="Create a parent", responses=WRITE)
+    @post("/", operation_id="createParent", summary="Create a parent", responses=CREATE)
     async def create_parent(
         self,
         parents: NamedDependency[ParentService],
@@ -219,7 +225,7 @@ class PlayerController(Controller):
     guards = [requires_role("admin")]
     dependencies = {"players": Provide(provide_players)}
 
-    @get("/", operation_id="listPlayers", summary="List players", responses=READ)
+    @get("/", operation_id="listPlayers", summary="List players", responses=LIST)
     async def list_players(
         self,
         players: NamedDependency[PlayerService],
@@ -227,7 +233,9 @@ class PlayerController(Controller):
         team_id: Annotated[UUID | None, QueryParameter()] = None,
         contract_status: Annotated[ContractStatus | None, QueryParameter()] = None,
         parent_id: Annotated[UUID | None, QueryParameter()] = None,
-        name: Annotated[str | None, QueryParameter(description="Part of the name, any case", max_length=200)] = None,
+        name: Annotated[
+            str | None, QueryParameter(description="Part of the name, any case", max_length=200, pattern=STORABLE_TEXT)
+        ] = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> OffsetPagination[PlayerRead]:
@@ -243,7 +251,7 @@ class PlayerController(Controller):
         """A player of the club (404 for another club's)."""
         return player_read(await players.get_for(principal.tenant.id, player_id))
 
-    @post("/", operation_id="createPlayer", summary="Create a player", responses=WRITE)
+    @post("/", operation_id="createPlayer", summary="Create a player", responses=CREATE)
     async def create_player(
         self,
         players: NamedDependency[PlayerService],
@@ -366,7 +374,7 @@ class EmailBlastController(Controller):
         operation_id="emailBlast",
         summary="Email the parents of players with an open contract offer",
         status_code=HTTP_200_OK,
-        responses=problem_responses(400, 401, 403, 422),
+        responses=problem_responses(400, 401, 403, 413, 422),
     )
     async def blast(
         self,

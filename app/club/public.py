@@ -39,7 +39,7 @@ class PublicContractController(Controller):
         "/{token:str}",
         operation_id="viewContract",
         summary="What the link asks to sign",
-        responses=problem_responses(404, 429),
+        responses=problem_responses(400, 404, 429),
     )
     async def view(
         self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession], token: FromPath[str]
@@ -107,7 +107,7 @@ class PublicContractController(Controller):
         operation_id="declineContract",
         summary="Decline the contract",
         status_code=HTTP_200_OK,
-        responses=problem_responses(404, 409, 429),
+        responses=problem_responses(400, 404, 409, 429),
     )
     async def decline(
         self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession], token: FromPath[str]

@@ -10,6 +10,7 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from app.club.models import AuditEvent, AuditSource, ContractStatus, Program, Tier
+from app.core.text import EMAIL_PATTERN, STORABLE_TEXT, url_pattern
 
 __all__ = [
     "ContractAuditRead",
@@ -33,15 +34,15 @@ __all__ = [
     "TeamUpdate",
 ]
 
-Name = Annotated[str, Meta(min_length=1, max_length=200)]
-Season = Annotated[str, Meta(min_length=1, max_length=20, examples=["2026-27"])]
+Name = Annotated[str, Meta(min_length=1, max_length=200, pattern=STORABLE_TEXT)]
+Season = Annotated[str, Meta(min_length=1, max_length=20, pattern=STORABLE_TEXT, examples=["2026-27"])]
 Cents = Annotated[int, Meta(ge=0, le=100_000_000, description="Integer cents")]
-Email = Annotated[str, Meta(max_length=255, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
-Phone = Annotated[str, Meta(max_length=40)]
+Email = Annotated[str, Meta(max_length=255, pattern=EMAIL_PATTERN, examples=["dana@example.org"])]
+Phone = Annotated[str, Meta(max_length=40, pattern=STORABLE_TEXT)]
 BirthYear = Annotated[int, Meta(ge=1900, le=2100)]
 GroupId = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_-]+$")]
-ShareUrl = Annotated[str, Meta(max_length=500, pattern=r"^https?://")]
-Sub = Annotated[str, Meta(max_length=255)]
+ShareUrl = Annotated[str, Meta(max_length=500, pattern=url_pattern("https?"))]
+Sub = Annotated[str, Meta(max_length=255, pattern=STORABLE_TEXT)]
 
 
 class _Input(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -176,7 +177,7 @@ class SignRequest(_Input):
             description="The signing parent's full name (no control characters)",
         ),
     ]
-    contract_version: Annotated[str, Meta(min_length=1, max_length=20)]
+    contract_version: Annotated[str, Meta(min_length=1, max_length=20, pattern=STORABLE_TEXT)]
     accept_terms: bool
     signature_png: str | None = None
     """The drawn signature: a base64 PNG (a data: URL is fine), at most 512 KiB, 2000x1000 pixels, 8 bits a sample."""
@@ -203,7 +204,7 @@ class EmailBlastRequest(_Input):
     """Who gets it: ``unsigned_contracts`` = the parents of players whose contract is ``offered``."""
     team_id: UUID | None = None
     """Only players of this team."""
-    subject_template: Annotated[str, Meta(min_length=1, max_length=300)] | None = None
+    subject_template: Annotated[str, Meta(min_length=1, max_length=300, pattern=STORABLE_TEXT)] | None = None
     """Text with the placeholders ``{{ club_name }}``, ``{{ parent_name }}`` and ``{{ player_names }}`` only (no
     expressions, tags or filters); at most 200 characters once rendered. A default subject otherwise."""
     dry_run: bool = False
@@ -225,5 +226,5 @@ class EmailBlastResult(msgspec.Struct, kw_only=True):
     recipient_count: int
     players_without_parent: int
     """Players with an open offer whom nobody can be emailed about."""
-    recipients: list[EmailBlastRecipient] | None = None
-    """The recipients, on a dry run."""
+    recipients: list[EmailBlastRecipient] | None
+    """The recipients on a dry run; null otherwise."""

@@ -26,6 +26,7 @@ from advanced_alchemy.exceptions import IntegrityError, NotFoundError
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import ResponseSpec
+from litestar.openapi.spec import Example
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
@@ -97,7 +98,8 @@ def problem_type(slug: str) -> str:
 class FieldError(msgspec.Struct, kw_only=True):
     field: str
     message: str
-    source: str | None = None
+    source: str | None
+    """Where the field was: ``body``, ``query``, ``path``, ``header``, or null when unknown."""
 
 
 class Problem(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -201,21 +203,21 @@ def _unavailable(
     return 503, "a backing service is unavailable; retry shortly", dict(_RETRY_AFTER), None, "unavailable"
 
 
-_MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
+_NAMED_FIELD = re.compile(r"(?:missing required|contains unknown) field `([^`]+)`")
 _AT_PATH = re.compile(r" - at `\$\.?([^`]*)`")
 
 
 def _field_error(item: object) -> FieldError:
     """Name the offending field; for bodies, msgspec's path (``$.team.name``) is more precise than Litestar's key."""
     if not isinstance(item, dict):
-        return FieldError(field="body", message=str(item))
+        return FieldError(field="body", message=str(item), source=None)
     message = str(item.get("message", "invalid value"))
     field = str(item.get("key") or "body")
     source = item.get("source")
     if source == "body":
         at = _AT_PATH.search(message)
-        missing = _MISSING_FIELD.search(message)
-        parts = [at.group(1) if at else "", missing.group(1) if missing else ""]
+        named = _NAMED_FIELD.search(message)
+        parts = [at.group(1) if at else "", named.group(1) if named else ""]
         field = ".".join(part for part in parts if part) or field
     if isinstance(source, Enum):
         source = source.value
@@ -243,24 +245,49 @@ def _route(request: Request[Any, Any, Any]) -> str:
 
 
 def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
-    """OpenAPI ``responses`` documenting the problem documents an operation can answer with."""
+    """OpenAPI ``responses`` for the problems an operation can answer with, plus the 500 and 503 any operation can.
+
+    Listing 400 here also replaces the ``{status_code, detail, extra}`` schema that Litestar documents for
+    its validation errors: the body is a problem document like every other error.
+    """
     return {
         status: ResponseSpec(
             data_container=Problem,
             description=_RESPONSE_DESCRIPTIONS.get(status, HTTPStatus(status).phrase),
             media_type=PROBLEM_MEDIA_TYPE,
+            generate_examples=False,
+            examples=[Example(summary=HTTPStatus(status).phrase, value=_example(status))],
         )
-        for status in statuses
+        for status in sorted({*statuses, 500, 503})
     }
 
 
+def _example(status: int) -> dict[str, object]:
+    example: dict[str, object] = {
+        "type": problem_type("validation-error" if status == 400 else _TYPE_OF_STATUS.get(status, "error")),
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": _RESPONSE_DESCRIPTIONS.get(status, HTTPStatus(status).phrase).lower(),
+        "instance": "/api/v1/admin/teams",
+        "request_id": "3f2a9c1e7b4d4e0f9a8b7c6d5e4f3a2b",
+    }
+    if status == 400:
+        example["detail"] = "the request is not valid: see errors"
+        example["errors"] = [{"field": "limit", "message": "Expected `int` <= 200", "source": "query"}]
+    return example
+
+
 _RESPONSE_DESCRIPTIONS = {
+    400: "A parameter or the body is not what the document says; `errors` names each field",
     401: "No token, or the token does not verify",
     403: "The token lacks a role, or names no known tenant",
     404: "No such resource in the caller's tenant",
     409: "The change conflicts with the current state",
+    413: "The body is larger than the server accepts",
     422: "The request is well-formed but breaks a rule",
     429: "Too many requests; see Retry-After",
+    500: "The server could not complete the request (logged with its request id)",
+    503: "A backing service (PostgreSQL, Redis) is unavailable; retry after Retry-After",
 }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, get
@@ -21,11 +21,11 @@ CHECK_TIMEOUT_SECONDS = 2.0
 
 
 class Liveness(msgspec.Struct):
-    status: str = "live"
+    status: Literal["live"]
 
 
 class Readiness(msgspec.Struct):
-    status: str
+    status: Literal["ready"]
     checks: dict[str, str]
 
 
@@ -58,7 +58,7 @@ class HealthController(Controller):
     @get("/live", operation_id="getLiveness", summary="The process is up")
     async def live(self) -> Liveness:
         """Answers as long as the process can serve HTTP; it checks nothing else."""
-        return Liveness()
+        return Liveness(status="live")
 
     @get(
         "/ready",
@@ -69,6 +69,7 @@ class HealthController(Controller):
                 data_container=NotReady,
                 description="PostgreSQL or Redis is down; `checks` says which",
                 media_type=PROBLEM_MEDIA_TYPE,
+                generate_examples=False,
             )
         },
     )

@@ -20,6 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import Settings
+from app.core.errors import problem_responses
 from app.outbox import metrics, sql
 
 __all__ = ["MetricsController", "http_metrics"]
@@ -40,6 +41,7 @@ class MetricsController(Controller):
         operation_id="getMetrics",
         summary="Prometheus metrics",
         media_type=CONTENT_TYPE_LATEST,
+        responses=problem_responses(401),
     )
     async def metrics(
         self, request: Request[Any, Any, Any], db_engine: NamedDependency[AsyncEngine]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -16,11 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Principal, requires_role
 from app.core.errors import problem_responses
+from app.core.query import Instant, Limit, Offset
+from app.core.text import STORABLE_TEXT
 from app.outbox.models import OutboxEvent, OutboxStatus
 from app.outbox.schemas import DiscardRequest, OutboxEventRead, OutboxStats, PingAccepted
 from app.outbox.services import EventFilter, OutboxService
 
 __all__ = ["OutboxController"]
+
+CREATED_AFTER = "Only events created after this RFC 3339 date-time with an offset, e.g. 2026-09-01T00:00:00Z"
+CREATED_BEFORE = "Only events created before this RFC 3339 date-time with an offset, e.g. 2026-09-01T00:00:00Z"
 
 
 async def provide_outbox_service(db_session: NamedDependency[AsyncSession]) -> OutboxService:
@@ -37,20 +41,24 @@ class OutboxController(Controller):
         "/events",
         operation_id="listOutboxEvents",
         summary="List the tenant's outbox events",
-        responses=problem_responses(401, 403),
+        responses=problem_responses(400, 401, 403),
     )
     async def list_events(
         self,
         outbox: NamedDependency[OutboxService],
         principal: NamedDependency[Principal],
         status: Annotated[OutboxStatus | None, QueryParameter(description="Only events in this state")] = None,
-        event_type: Annotated[str | None, QueryParameter(description="e.g. contract.signed")] = None,
-        aggregate_type: Annotated[str | None, QueryParameter(description="e.g. player")] = None,
-        aggregate_id: Annotated[str | None, QueryParameter()] = None,
-        created_after: Annotated[datetime | None, QueryParameter(description="ISO 8601, exclusive")] = None,
-        created_before: Annotated[datetime | None, QueryParameter(description="ISO 8601, exclusive")] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        event_type: Annotated[
+            str | None, QueryParameter(description="e.g. contract.signed", max_length=255, pattern=STORABLE_TEXT)
+        ] = None,
+        aggregate_type: Annotated[
+            str | None, QueryParameter(description="e.g. player", max_length=255, pattern=STORABLE_TEXT)
+        ] = None,
+        aggregate_id: Annotated[str | None, QueryParameter(max_length=255, pattern=STORABLE_TEXT)] = None,
+        created_after: Annotated[Instant | None, QueryParameter(description=CREATED_AFTER)] = None,
+        created_before: Annotated[Instant | None, QueryParameter(description=CREATED_BEFORE)] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> OffsetPagination[OutboxEventRead]:
         """Newest first; each event shows its status, attempts, last error and per-handler deliveries."""
         selection = EventFilter(
@@ -68,7 +76,7 @@ class OutboxController(Controller):
         "/events/{event_id:uuid}",
         operation_id="getOutboxEvent",
         summary="One outbox event",
-        responses=problem_responses(401, 403, 404),
+        responses=problem_responses(400, 401, 403, 404),
     )
     async def get_event(
         self, outbox: NamedDependency[OutboxService], principal: NamedDependency[Principal], event_id: FromPath[UUID]
@@ -97,7 +105,7 @@ class OutboxController(Controller):
         operation_id="replayOutboxEvent",
         summary="Retry a dead event",
         status_code=HTTP_200_OK,
-        responses=problem_responses(401, 403, 404, 409),
+        responses=problem_responses(400, 401, 403, 404, 409),
     )
     async def replay(
         self, outbox: NamedDependency[OutboxService], principal: NamedDependency[Principal], event_id: FromPath[UUID]
@@ -110,7 +118,7 @@ class OutboxController(Controller):
         operation_id="discardOutboxEvent",
         summary="Give up on a dead event",
         status_code=HTTP_200_OK,
-        responses=problem_responses(401, 403, 404, 409),
+        responses=problem_responses(400, 401, 403, 404, 409, 413),
     )
     async def discard(
         self,

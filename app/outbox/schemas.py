@@ -8,6 +8,7 @@ from uuid import UUID
 
 import msgspec
 
+from app.core.text import STORABLE_TEXT
 from app.outbox.models import DeliveryOutcome, OutboxStatus
 
 __all__ = ["DiscardRequest", "OutboxDeliveryRead", "OutboxEventRead", "OutboxStats", "PingAccepted"]
@@ -46,7 +47,10 @@ class OutboxStats(msgspec.Struct, kw_only=True):
 
 
 class DiscardRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    note: Annotated[str, msgspec.Meta(min_length=1, max_length=1000, description="Why the event is given up on")]
+    note: Annotated[
+        str,
+        msgspec.Meta(min_length=1, max_length=1000, pattern=STORABLE_TEXT, description="Why the event is given up on"),
+    ]
 
 
 class PingAccepted(msgspec.Struct, kw_only=True):

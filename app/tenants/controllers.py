@@ -41,7 +41,7 @@ class TenantController(Controller):
         "/current",
         operation_id="updateCurrentTenant",
         summary="Rename the caller's tenant or change its email brand",
-        responses=problem_responses(400, 401, 403),
+        responses=problem_responses(400, 401, 403, 413),
     )
     async def update_current(
         self,

@@ -9,6 +9,7 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from app.core.text import END, STORABLE_TEXT, url_pattern
 from app.tenants.models import GROUPME_TOKEN_PATTERN, TenantKind
 
 __all__ = ["TenantRead", "TenantUpdate"]
@@ -19,9 +20,9 @@ class TenantRead(msgspec.Struct, kw_only=True):
     slug: str
     name: str
     kind: TenantKind
-    brand_color: str | None = None
-    logo_url: str | None = None
-    groupme_token_set: bool = False
+    brand_color: str | None
+    logo_url: str | None
+    groupme_token_set: bool
     """Whether the tenant has a GroupMe access token of its own (the token itself is never shown)."""
     created_at: datetime
     updated_at: datetime
@@ -30,9 +31,11 @@ class TenantRead(msgspec.Struct, kw_only=True):
 class TenantUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The club's name, the brand of its emails and its own GroupMe token; absent fields stay, ``null`` clears."""
 
-    name: Annotated[str, Meta(min_length=1, max_length=200)] | UnsetType = UNSET
-    brand_color: Annotated[str, Meta(pattern=r"^#[0-9a-fA-F]{6}$", examples=["#1f4e9c"])] | UnsetType | None = UNSET
-    logo_url: Annotated[str, Meta(max_length=500, pattern=r"^https://")] | UnsetType | None = UNSET
+    name: Annotated[str, Meta(min_length=1, max_length=200, pattern=STORABLE_TEXT)] | UnsetType = UNSET
+    brand_color: Annotated[str, Meta(pattern=rf"^#[0-9a-fA-F]{{6}}{END}", examples=["#1f4e9c"])] | UnsetType | None = (
+        UNSET
+    )
+    logo_url: Annotated[str, Meta(max_length=500, pattern=url_pattern("https"))] | UnsetType | None = UNSET
     groupme_access_token: (
         Annotated[
             str,
