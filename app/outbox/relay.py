@@ -1,8 +1,12 @@
-"""The worker loop: claim a batch, run its handlers, complete it; wait for a nudge or the sweep; repeat.
+"""The worker loop: claim a batch, run its handlers, complete events as they finish; wait for a nudge or
+the sweep; repeat.
 
 The SQL lives in ``app.outbox.sql``; this module decides what happens to each
 claimed event. One ``Relay`` runs per worker process, as a background task of
-the arq worker (``workers.settings``).
+the arq worker (``workers.settings``). No handler holds an event for ever: each
+handler run has a timeout, the leases of events still running are renewed by a
+heartbeat, finished events are completed while the rest of their batch runs,
+and a claim whose worker died on its last attempt is dead-lettered.
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ import re
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
+from uuid import UUID
 
 import msgspec
 import structlog
@@ -25,11 +30,11 @@ from app.config import OutboxSettings
 from app.outbox import metrics, sql
 from app.outbox.registry import Event, HandlerSpec, OutboxRegistry, Skipped, UnknownEventTypeError, registry
 
-__all__ = ["Relay", "backoff_seconds", "describe_error"]
+__all__ = ["HandlerTimeoutError", "Relay", "backoff_seconds", "describe_error"]
 
 logger = structlog.get_logger(__name__)
 
-MAX_ERROR_LENGTH = 2000
+MAX_ERROR_LENGTH = sql.MAX_TEXT_LENGTH
 LEASE_EXPIRY_MARGIN = 0.005
 """Claim this long after a lease expires (the claim compares with the database's clock)."""
 MIN_IDLE_SECONDS = 0.05
@@ -48,17 +53,46 @@ def backoff_seconds(attempts: int, *, base: float, cap: float, rng: random.Rando
 
 
 def describe_error(error: BaseException) -> str:
-    """``Type: message``, with credentials masked and the length bounded, for ``last_error``."""
+    """``Type: message``, with credentials masked, storable and bounded (``sql.storable_text``), for ``last_error``."""
     text = f"{type(error).__name__}: {error}"
     for pattern, replacement in _SECRETS:
         text = pattern.sub(replacement, text)
-    return text if len(text) <= MAX_ERROR_LENGTH else text[: MAX_ERROR_LENGTH - 1] + "…"
+    return sql.storable_text(text)
+
+
+class HandlerTimeoutError(TimeoutError):
+    """A handler run took longer than OUTBOX_HANDLER_TIMEOUT_SECONDS and was cancelled."""
+
+
+DeliveryRow = tuple[UUID, str, str, str | None]
+"""(event id, handler, outcome, note) of a handler recorded in bulk."""
 
 
 @dataclass
 class _EventOutcome:
+    event: sql.ClaimedEvent
     completion: sql.Completion
-    bulk_deliveries: list[tuple[Any, str, str, str | None]] = field(default_factory=list)
+    bulk_deliveries: list[DeliveryRow] = field(default_factory=list)
+    error_type: str | None = None
+
+    def with_placeholders(self) -> _EventOutcome:
+        """The same outcome with its texts replaced: what is stored when the database refused the real ones."""
+        error = None if self.completion.error is None else f"{self.error_type} (the database refused the error message)"
+        notes = [
+            (event_id, name, result, None if note is None else "(the database refused the note)")
+            for event_id, name, result, note in self.bulk_deliveries
+        ]
+        return replace(self, completion=replace(self.completion, error=error), bulk_deliveries=notes)
+
+
+@dataclass
+class _Batch:
+    """One claimed batch while it runs: events not started yet, outcomes not written yet."""
+
+    unstarted: deque[sql.ClaimedEvent]
+    finished: list[_EventOutcome] = field(default_factory=list)
+    outcome_waiting: asyncio.Event = field(default_factory=asyncio.Event)
+    handlers_done: bool = False
 
 
 class Relay:
@@ -79,6 +113,8 @@ class Relay:
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
+        self._held: dict[UUID, sql.ClaimedEvent] = {}
+        """Claims this relay holds and has not finished (running, waiting in a batch, or claimed ahead)."""
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
@@ -139,9 +175,7 @@ class Relay:
     async def _release_prefetched(self, next_batch: asyncio.Task[list[sql.ClaimedEvent]]) -> None:
         try:
             claimed = await next_batch
-            async with self.session_maker() as session:
-                await sql.release(session, claimed)
-                await session.commit()
+            await self._release(claimed)
         except Exception as error:  # noqa: BLE001  (their leases expire instead)
             logger.warning("outbox_release_failed", error=describe_error(error))
 
@@ -166,35 +200,139 @@ class Relay:
 
     async def _claim(self) -> list[sql.ClaimedEvent]:
         async with self.session_maker() as session:
-            claimed = await sql.claim_batch(
-                session, batch_size=self.settings.batch_size, lease_seconds=self.settings.lease_seconds
+            claim = await sql.claim_batch(
+                session,
+                batch_size=self.settings.batch_size,
+                lease_seconds=self.settings.lease_seconds,
+                max_attempts=self.settings.max_attempts,
             )
             await session.commit()  # publishes the leases
-        return claimed
+        self._held.update((event.id, event) for event in claim.claimed)
+        for event in claim.dead:
+            logger.error(
+                "outbox_event_dead",
+                event_id=str(event.id),
+                event_type=event.event_type,
+                attempts=event.attempts,
+                reason="lease expired on the last attempt",
+            )
+            metrics.DEAD.labels(event.event_type).inc()
+        return claim.claimed
+
+    async def _release(self, claimed: list[sql.ClaimedEvent]) -> None:
+        try:
+            if claimed:
+                async with self.session_maker() as session:
+                    await sql.release(session, claimed)
+                    await session.commit()
+        finally:
+            for event in claimed:
+                self._held.pop(event.id, None)
 
     async def _deliver_claimed(self, claimed: list[sql.ClaimedEvent]) -> None:
+        """Run the batch ``concurrency`` events at a time; one writer completes events as they finish, one
+        heartbeat renews the leases of what this relay still holds."""
         retried_ids = [event.id for event in claimed if event.attempts > 1]
         already: set[tuple[Any, str]] = set()
         if retried_ids:
             async with self.session_maker() as session:
                 already = await sql.delivered_handlers(session, retried_ids)
 
-        pending = deque(claimed)
-        outcomes: list[_EventOutcome] = []
+        batch = _Batch(deque(claimed))
+        loop = asyncio.get_running_loop()
+        heartbeat = loop.create_task(self._heartbeat(), name="outbox-heartbeat")
+        writer = loop.create_task(self._write_outcomes(batch), name="outbox-writer")
+        try:
+            await asyncio.gather(
+                *(self._consume(batch, already) for _ in range(min(self.settings.concurrency, len(claimed))))
+            )
+        finally:
+            batch.handlers_done = True
+            batch.outcome_waiting.set()
+            try:
+                await writer
+            finally:
+                heartbeat.cancel()
+                await asyncio.gather(heartbeat, return_exceptions=True)
+        await self._release(list(batch.unstarted))
 
-        async def consume() -> None:
-            while pending and not self._stopping:
-                outcomes.append(await self.deliver_event(pending.popleft(), already))
+    async def _consume(self, batch: _Batch, already: set[tuple[Any, str]]) -> None:
+        while batch.unstarted and not self._stopping:
+            claimed = batch.unstarted.popleft()
+            if claimed.id not in self._held:
+                continue  # the heartbeat found its lease taken over by another worker: not ours to run
+            outcome = await self.deliver_event(claimed, already)
+            batch.finished.append(outcome)  # after the await: the writer swaps the list meanwhile
+            batch.outcome_waiting.set()
 
-        await asyncio.gather(*(consume() for _ in range(min(self.settings.concurrency, len(claimed)))))
-        unstarted = list(pending)
+    async def _write_outcomes(self, batch: _Batch) -> None:
+        """Complete finished events in bulk, as many as are waiting each time, until the batch is done."""
+        while True:
+            if not batch.finished:
+                if batch.handlers_done:
+                    return
+                await batch.outcome_waiting.wait()
+                batch.outcome_waiting.clear()
+                continue
+            outcomes, batch.finished = batch.finished, []
+            await self._complete(outcomes)
 
+    async def _complete(self, outcomes: list[_EventOutcome]) -> None:
+        """Write the outcomes in one transaction; if the database refuses it, one event at a time, so one bad
+        row cannot keep the others from completing. Whatever happens, this relay stops holding them: an event
+        not completed is claimed again when its lease expires."""
+        try:
+            try:
+                await self._write(outcomes)
+            except Exception as error:  # noqa: BLE001  (isolate the refused row below)
+                logger.warning("outbox_completion_failed", events=len(outcomes), error=describe_error(error))
+            else:
+                self._count(outcomes)
+                return
+            for outcome in outcomes:
+                if not await self._complete_one(outcome):
+                    logger.warning("outbox_completion_abandoned", events=len(outcomes))
+                    return  # even the placeholder was refused: the database refuses everything (or is down)
+        finally:
+            for outcome in outcomes:
+                self._held.pop(outcome.event.id, None)
+
+    async def _complete_one(self, outcome: _EventOutcome) -> bool:
+        for attempt in (outcome, outcome.with_placeholders()):
+            try:
+                await self._write([attempt])
+            except Exception as error:  # noqa: BLE001  (then the placeholder, then give up)
+                logger.warning(
+                    "outbox_event_completion_failed", event_id=str(outcome.event.id), error=describe_error(error)
+                )
+                continue
+            self._count([attempt])
+            return True
+        return False
+
+    async def _write(self, outcomes: list[_EventOutcome]) -> None:
         async with self.session_maker() as session:
             await sql.record_deliveries(session, [row for outcome in outcomes for row in outcome.bulk_deliveries])
             await sql.complete_batch(session, [outcome.completion for outcome in outcomes])
-            await sql.release(session, unstarted)
             await session.commit()
-        self._count(claimed, outcomes)
+
+    async def _heartbeat(self) -> None:
+        """Every third of a lease, renew the leases of every claim this relay holds; forget those it lost."""
+        while True:
+            await asyncio.sleep(self.settings.lease_seconds / 3)
+            held = list(self._held.values())
+            if not held:
+                continue
+            try:
+                async with self.session_maker() as session:
+                    renewed = await sql.renew_leases(session, held, lease_seconds=self.settings.lease_seconds)
+                    await session.commit()
+            except Exception as error:  # noqa: BLE001  (try again next beat; the lease has two beats of slack)
+                logger.warning("outbox_heartbeat_failed", error=describe_error(error))
+                continue
+            for event in held:
+                if event.id not in renewed:
+                    self._held.pop(event.id, None)  # finished meanwhile, or taken over after a lapsed lease
 
     async def deliver_event(self, claimed: sql.ClaimedEvent, already: set[tuple[Any, str]]) -> _EventOutcome:
         """Run the handlers of one claimed event that are not in ``already``; say how the event ended."""
@@ -217,7 +355,7 @@ class Relay:
             attempts=claimed.attempts,
             created_at=claimed.created_at,
         )
-        outcome = _EventOutcome(sql.Completion(claimed.id, claimed.attempts, delivered=True))
+        outcome = _EventOutcome(claimed, sql.Completion(claimed.id, claimed.claim, delivered=True))
         first_error: BaseException | None = None
         for spec in self.handlers.handlers_for(claimed.event_type):
             if (claimed.id, spec.name) in already:
@@ -244,6 +382,18 @@ class Relay:
         return outcome
 
     async def _run_handler(self, spec: HandlerSpec, event: Event[Any], outcome: _EventOutcome) -> None:
+        """Run one handler within the handler timeout; a timed-out session handler's transaction rolls back."""
+        limit = self.settings.handler_timeout_seconds
+        timeout = asyncio.timeout(limit)
+        try:
+            async with timeout:
+                await self._call_handler(spec, event, outcome)
+        except TimeoutError:
+            if timeout.expired():
+                raise HandlerTimeoutError(f"handler {spec.name!r} did not return within {limit:g} s") from None
+            raise
+
+    async def _call_handler(self, spec: HandlerSpec, event: Event[Any], outcome: _EventOutcome) -> None:
         if not spec.takes_session:
             result = await spec(event)
             note = result.reason if isinstance(result, Skipped) else None
@@ -273,20 +423,18 @@ class Relay:
             logger.error("outbox_event_dead", event_id=str(claimed.id), event_type=claimed.event_type)
         completion = sql.Completion(
             claimed.id,
-            claimed.attempts,
+            claimed.claim,
             delivered=False,
             retry_in_seconds=delay,
             dead=dead,
             error=describe_error(error),
         )
-        return _EventOutcome(completion)
+        return _EventOutcome(claimed, completion, error_type=type(error).__name__)
 
-    def _count(self, claimed: list[sql.ClaimedEvent], outcomes: list[_EventOutcome]) -> None:
-        by_id = {event.id: event for event in claimed}
+    def _count(self, outcomes: list[_EventOutcome]) -> None:
         now = time.time()
         for outcome in outcomes:
-            completion = outcome.completion
-            event = by_id[completion.event_id]
+            completion, event = outcome.completion, outcome.event
             if completion.delivered:
                 metrics.DELIVERED.labels(event.event_type).inc()
                 metrics.COMMIT_TO_DELIVERY.labels(event.event_type).observe(now - event.created_at.timestamp())
