@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from arq.connections import ArqRedis
 from sqlalchemy import text
 
-from app.config import DatabaseSettings
+from app.config import DatabaseSettings, OutboxSettings
 from app.core.db import alchemy_config
 from app.outbox import emit
 from app.outbox.emit import Nudger
@@ -43,7 +43,8 @@ class Chaos:
         self.args = args
         self.database_url = database_url
         self.redis_url = redis_url
-        self.env = worker_env(database_url, redis_url, OUTBOX_LEASE_SECONDS=str(args.lease))
+        self.lease = OutboxSettings().lease_seconds if args.lease is None else args.lease
+        self.env = worker_env(database_url, redis_url, OUTBOX_LEASE_SECONDS=str(self.lease))
         self.workers: list[Worker] = []
         self.kills: list[tuple[float, set[UUID]]] = []
         self.flushed = False
@@ -77,7 +78,7 @@ class Chaos:
             if not self.flushed and self.emitted >= self.args.events // 2:
                 await self.flushall()
         await emitting
-        await self.wait_for_delivery(deadline=time.monotonic() + self.args.lease + 120)
+        await self.wait_for_delivery(deadline=time.monotonic() + self.lease + 120)
         seconds = time.perf_counter() - started
         return await self.verdict(seconds)
 
@@ -137,7 +138,7 @@ class Chaos:
         return {
             "events": self.args.events,
             "workers": self.args.workers,
-            "lease_seconds": self.args.lease,
+            "lease_seconds": self.lease,
             "kills": len(self.kills),
             "flushall": self.flushed,
             "delivered": statuses.get("delivered", 0),
@@ -173,7 +174,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--rate", type=float, default=250, help="events emitted per second")
     parser.add_argument("--kill-every", type=float, default=2.0, help="mean seconds between SIGKILLs")
-    parser.add_argument("--lease", type=float, default=15.0, help="OUTBOX_LEASE_SECONDS of the workers")
+    parser.add_argument(
+        "--lease", type=float, default=None, help="OUTBOX_LEASE_SECONDS of the workers (default: the setting's default)"
+    )
     parser.add_argument("--database", default="rollcall_chaos", help="scratch database (recreated)")
     parser.add_argument("--drop", action="store_true", help="drop the scratch database afterwards")
     parser.add_argument("--seed", type=int, default=None)
