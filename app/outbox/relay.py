@@ -86,6 +86,13 @@ class _EventOutcome:
 
 
 @dataclass
+class _Held:
+    event: sql.ClaimedEvent
+    since: float
+    """``time.monotonic()`` taken before the lease was last set (claimed or renewed)."""
+
+
+@dataclass
 class _Batch:
     """One claimed batch while it runs: events not started yet, outcomes not written yet."""
 
@@ -113,8 +120,9 @@ class Relay:
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
-        self._held: dict[UUID, sql.ClaimedEvent] = {}
+        self._held: dict[UUID, _Held] = {}
         """Claims this relay holds and has not finished (running, waiting in a batch, or claimed ahead)."""
+        self._heartbeat_task: asyncio.Task[None] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
@@ -170,6 +178,7 @@ class Relay:
                 await asyncio.wait_for(self._wake.wait(), timeout=await self._idle_timeout())
         if next_batch is not None:
             await self._release_prefetched(next_batch)
+        self._stop_heartbeat_when_idle()
         logger.info("outbox_relay_stopped")
 
     async def _release_prefetched(self, next_batch: asyncio.Task[list[sql.ClaimedEvent]]) -> None:
@@ -199,6 +208,7 @@ class Relay:
         return len(claimed)
 
     async def _claim(self) -> list[sql.ClaimedEvent]:
+        started = time.monotonic()
         async with self.session_maker() as session:
             claim = await sql.claim_batch(
                 session,
@@ -207,7 +217,9 @@ class Relay:
                 max_attempts=self.settings.max_attempts,
             )
             await session.commit()  # publishes the leases
-        self._held.update((event.id, event) for event in claim.claimed)
+        self._held.update((event.id, _Held(event, started)) for event in claim.claimed)
+        if self._held and (self._heartbeat_task is None or self._heartbeat_task.done()):
+            self._heartbeat_task = asyncio.get_running_loop().create_task(self._heartbeat(), name="outbox-heartbeat")
         for event in claim.dead:
             logger.error(
                 "outbox_event_dead",
@@ -228,10 +240,10 @@ class Relay:
         finally:
             for event in claimed:
                 self._held.pop(event.id, None)
+            self._stop_heartbeat_when_idle()
 
     async def _deliver_claimed(self, claimed: list[sql.ClaimedEvent]) -> None:
-        """Run the batch ``concurrency`` events at a time; one writer completes events as they finish, one
-        heartbeat renews the leases of what this relay still holds."""
+        """Run the batch ``concurrency`` events at a time while one writer completes events as they finish."""
         retried_ids = [event.id for event in claimed if event.attempts > 1]
         already: set[tuple[Any, str]] = set()
         if retried_ids:
@@ -239,9 +251,7 @@ class Relay:
                 already = await sql.delivered_handlers(session, retried_ids)
 
         batch = _Batch(deque(claimed))
-        loop = asyncio.get_running_loop()
-        heartbeat = loop.create_task(self._heartbeat(), name="outbox-heartbeat")
-        writer = loop.create_task(self._write_outcomes(batch), name="outbox-writer")
+        writer = asyncio.get_running_loop().create_task(self._write_outcomes(batch), name="outbox-writer")
         try:
             await asyncio.gather(
                 *(self._consume(batch, already) for _ in range(min(self.settings.concurrency, len(claimed))))
@@ -249,11 +259,7 @@ class Relay:
         finally:
             batch.handlers_done = True
             batch.outcome_waiting.set()
-            try:
-                await writer
-            finally:
-                heartbeat.cancel()
-                await asyncio.gather(heartbeat, return_exceptions=True)
+            await writer
         await self._release(list(batch.unstarted))
 
     async def _consume(self, batch: _Batch, already: set[tuple[Any, str]]) -> None:
@@ -296,6 +302,7 @@ class Relay:
         finally:
             for outcome in outcomes:
                 self._held.pop(outcome.event.id, None)
+            self._stop_heartbeat_when_idle()
 
     async def _complete_one(self, outcome: _EventOutcome) -> bool:
         for attempt in (outcome, outcome.with_placeholders()):
@@ -317,22 +324,36 @@ class Relay:
             await session.commit()
 
     async def _heartbeat(self) -> None:
-        """Every third of a lease, renew the leases of every claim this relay holds; forget those it lost."""
-        while True:
-            await asyncio.sleep(self.settings.lease_seconds / 3)
-            held = list(self._held.values())
-            if not held:
+        """While this relay holds claims, renew each lease once it is a third of a lease old; forget the claims
+        found taken over (their events are not started). Ticks every sixth of a lease, so a lease is at most
+        half gone when renewed."""
+        renew_age = self.settings.lease_seconds / 3
+        while self._held:
+            await asyncio.sleep(renew_age / 2)
+            due_before = time.monotonic() - renew_age
+            due = [held for held in self._held.values() if held.since <= due_before]
+            if not due:
                 continue
+            started = time.monotonic()
             try:
                 async with self.session_maker() as session:
-                    renewed = await sql.renew_leases(session, held, lease_seconds=self.settings.lease_seconds)
+                    renewed = await sql.renew_leases(
+                        session, [held.event for held in due], lease_seconds=self.settings.lease_seconds
+                    )
                     await session.commit()
-            except Exception as error:  # noqa: BLE001  (try again next beat; the lease has two beats of slack)
+            except Exception as error:  # noqa: BLE001  (try again next tick: the lease has slack for it)
                 logger.warning("outbox_heartbeat_failed", error=describe_error(error))
                 continue
-            for event in held:
-                if event.id not in renewed:
-                    self._held.pop(event.id, None)  # finished meanwhile, or taken over after a lapsed lease
+            for held in due:
+                if held.event.id in renewed:
+                    held.since = started
+                else:
+                    self._held.pop(held.event.id, None)  # finished meanwhile, or taken over after a lapsed lease
+
+    def _stop_heartbeat_when_idle(self) -> None:
+        if not self._held and self._heartbeat_task is not None:
+            self._heartbeat_task.cancel()
+            self._heartbeat_task = None
 
     async def deliver_event(self, claimed: sql.ClaimedEvent, already: set[tuple[Any, str]]) -> _EventOutcome:
         """Run the handlers of one claimed event that are not in ``already``; say how the event ended."""
