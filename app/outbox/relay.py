@@ -28,9 +28,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import OutboxSettings
 from app.outbox import metrics, sql
+from app.outbox.deadlines import HandlerDeadlines
 from app.outbox.registry import Event, HandlerSpec, OutboxRegistry, Skipped, UnknownEventTypeError, registry
 
-__all__ = ["HandlerTimeoutError", "Relay", "backoff_seconds", "describe_error"]
+__all__ = ["Relay", "backoff_seconds", "describe_error"]
 
 logger = structlog.get_logger(__name__)
 
@@ -58,10 +59,6 @@ def describe_error(error: BaseException) -> str:
     for pattern, replacement in _SECRETS:
         text = pattern.sub(replacement, text)
     return sql.storable_text(text)
-
-
-class HandlerTimeoutError(TimeoutError):
-    """A handler run took longer than OUTBOX_HANDLER_TIMEOUT_SECONDS and was cancelled."""
 
 
 DeliveryRow = tuple[UUID, str, str, str | None]
@@ -123,6 +120,7 @@ class Relay:
         self._held: dict[UUID, _Held] = {}
         """Claims this relay holds and has not finished (running, waiting in a batch, or claimed ahead)."""
         self._heartbeat_task: asyncio.Task[None] | None = None
+        self._deadlines = HandlerDeadlines(settings.handler_timeout_seconds)
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
@@ -259,6 +257,7 @@ class Relay:
         finally:
             batch.handlers_done = True
             batch.outcome_waiting.set()
+            self._deadlines.stop_when_idle()
             await writer
         await self._release(list(batch.unstarted))
 
@@ -403,16 +402,10 @@ class Relay:
         return outcome
 
     async def _run_handler(self, spec: HandlerSpec, event: Event[Any], outcome: _EventOutcome) -> None:
-        """Run one handler within the handler timeout; a timed-out session handler's transaction rolls back."""
-        limit = self.settings.handler_timeout_seconds
-        timeout = asyncio.timeout(limit)
-        try:
-            async with timeout:
-                await self._call_handler(spec, event, outcome)
-        except TimeoutError:
-            if timeout.expired():
-                raise HandlerTimeoutError(f"handler {spec.name!r} did not return within {limit:g} s") from None
-            raise
+        """Run one handler within OUTBOX_HANDLER_TIMEOUT_SECONDS (then HandlerTimeoutError: the run is
+        cancelled, and a session handler's transaction, delivery record included, rolls back)."""
+        with self._deadlines.run(spec.name):
+            await self._call_handler(spec, event, outcome)
 
     async def _call_handler(self, spec: HandlerSpec, event: Event[Any], outcome: _EventOutcome) -> None:
         if not spec.takes_session:
