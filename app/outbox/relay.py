@@ -39,6 +39,8 @@ MAX_ERROR_LENGTH = sql.MAX_TEXT_LENGTH
 LEASE_EXPIRY_MARGIN = 0.005
 """Claim this long after a lease expires (the claim compares with the database's clock)."""
 MIN_IDLE_SECONDS = 0.05
+PACE_SMOOTHING = 0.5
+"""Weight of the newest batch in the relay's pace (events/s, exponentially smoothed)."""
 """Never poll faster than this while idle, even when an expired lease is held back (per-aggregate order)."""
 _SECRETS = (
     (re.compile(r"(?i)(\w+://[^:/@\s]*:)[^@\s]+@"), r"\1***@"),  # passwords in URLs
@@ -120,6 +122,8 @@ class Relay:
         self._held: dict[UUID, _Held] = {}
         """Claims this relay holds and has not finished (running, waiting in a batch, or claimed ahead)."""
         self._heartbeat_task: asyncio.Task[None] | None = None
+        self._pace: float | None = None
+        """Events a second this relay recently delivered at (None before its first batch)."""
         self._deadlines = HandlerDeadlines(settings.handler_timeout_seconds)
 
     # -- lifecycle ---------------------------------------------------------------------------------------
@@ -144,23 +148,32 @@ class Relay:
             logger.warning("outbox_relay_stop_timeout", grace_seconds=grace)
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+        finally:
+            self._held.clear()  # what did not finish is left to lease expiry: never renewed by a stopped relay
+            self._stop_heartbeat_when_idle()
 
     async def run(self) -> None:
         """Deliver until stopped: drain while there is work, then sleep until a nudge or the next sweep.
 
         While a full batch runs, the next one is already being claimed, so the
-        database works on that claim while this process runs handlers.
+        database works on that claim while this process runs handlers. Batches
+        are sized by :meth:`_claim_size`.
         """
         logger.info("outbox_relay_started", batch_size=self.settings.batch_size, lease=self.settings.lease_seconds)
         next_batch: asyncio.Task[list[sql.ClaimedEvent]] | None = None
+        next_size = 0
         while not self._stopping:
             self._wake.clear()
             claimed: list[sql.ClaimedEvent] = []
             try:
-                claimed = await (next_batch if next_batch is not None else self._claim())
-                next_batch = None
-                if len(claimed) == self.settings.batch_size:
-                    next_batch = asyncio.get_running_loop().create_task(self._claim())
+                if next_batch is None:
+                    next_size = self._claim_size()
+                    next_batch = asyncio.get_running_loop().create_task(self._claim(next_size))
+                current, size, next_batch = next_batch, next_size, None
+                claimed = await current
+                if len(claimed) == size:
+                    next_size = self._claim_size()
+                    next_batch = asyncio.get_running_loop().create_task(self._claim(next_size))
                 if claimed:
                     await self._deliver_claimed(claimed)
             except Exception as error:  # noqa: BLE001  (database down: keep the worker alive, try again)
@@ -199,18 +212,33 @@ class Relay:
     # -- one batch ---------------------------------------------------------------------------------------
 
     async def deliver_batch(self) -> int:
-        """Claim one batch, run its handlers, complete it. Returns how many events were claimed."""
+        """Claim one batch (OUTBOX_BATCH_SIZE), run its handlers, complete it. Returns how many were claimed."""
         claimed = await self._claim()
         if claimed:
             await self._deliver_claimed(claimed)
         return len(claimed)
 
-    async def _claim(self) -> list[sql.ClaimedEvent]:
+    def _claim_size(self) -> int:
+        """OUTBOX_BATCH_SIZE at most, but only about a sixth of a lease of work at this relay's recent pace,
+        and never fewer than OUTBOX_CONCURRENCY (nor more than that before the pace is known): a worker does
+        not hoard events it will take long to reach, which another worker would deliver sooner and which,
+        if this one dies, wait behind all of its batch."""
+        if self._pace is None:
+            return min(self.settings.batch_size, self.settings.concurrency)
+        worth = int(self._pace * self.settings.lease_seconds / 6)
+        return min(self.settings.batch_size, max(self.settings.concurrency, worth))
+
+    def _note_pace(self, events: int, seconds: float) -> None:
+        # With fewer events than consumers each event had a consumer of its own: the capacity is higher.
+        pace = max(events, self.settings.concurrency) / max(seconds, 1e-6)
+        self._pace = pace if self._pace is None else PACE_SMOOTHING * pace + (1 - PACE_SMOOTHING) * self._pace
+
+    async def _claim(self, size: int | None = None) -> list[sql.ClaimedEvent]:
         started = time.monotonic()
         async with self.session_maker() as session:
             claim = await sql.claim_batch(
                 session,
-                batch_size=self.settings.batch_size,
+                batch_size=self.settings.batch_size if size is None else size,
                 lease_seconds=self.settings.lease_seconds,
                 max_attempts=self.settings.max_attempts,
             )
@@ -241,25 +269,36 @@ class Relay:
             self._stop_heartbeat_when_idle()
 
     async def _deliver_claimed(self, claimed: list[sql.ClaimedEvent]) -> None:
-        """Run the batch ``concurrency`` events at a time while one writer completes events as they finish."""
-        retried_ids = [event.id for event in claimed if event.attempts > 1]
-        already: set[tuple[Any, str]] = set()
-        if retried_ids:
-            async with self.session_maker() as session:
-                already = await sql.delivered_handlers(session, retried_ids)
+        """Run the batch ``concurrency`` events at a time while one writer completes events as they finish.
 
-        batch = _Batch(deque(claimed))
-        writer = asyncio.get_running_loop().create_task(self._write_outcomes(batch), name="outbox-writer")
+        However the batch ends, this relay stops holding its events (the heartbeat stops renewing them): one
+        that was not completed or released is claimed again when its lease expires.
+        """
+        started = time.monotonic()
         try:
-            await asyncio.gather(
-                *(self._consume(batch, already) for _ in range(min(self.settings.concurrency, len(claimed))))
-            )
+            retried_ids = [event.id for event in claimed if event.attempts > 1]
+            already: set[tuple[Any, str]] = set()
+            if retried_ids:
+                async with self.session_maker() as session:
+                    already = await sql.delivered_handlers(session, retried_ids)
+            batch = _Batch(deque(claimed))
+            writer = asyncio.get_running_loop().create_task(self._write_outcomes(batch), name="outbox-writer")
+            try:
+                await asyncio.gather(
+                    *(self._consume(batch, already) for _ in range(min(self.settings.concurrency, len(claimed))))
+                )
+            finally:
+                batch.handlers_done = True
+                batch.outcome_waiting.set()
+                self._deadlines.stop_when_idle()
+                await writer
+            await self._release(list(batch.unstarted))
+            if not batch.unstarted:
+                self._note_pace(len(claimed), time.monotonic() - started)
         finally:
-            batch.handlers_done = True
-            batch.outcome_waiting.set()
-            self._deadlines.stop_when_idle()
-            await writer
-        await self._release(list(batch.unstarted))
+            for event in claimed:
+                self._held.pop(event.id, None)
+            self._stop_heartbeat_when_idle()
 
     async def _consume(self, batch: _Batch, already: set[tuple[Any, str]]) -> None:
         while batch.unstarted and not self._stopping:

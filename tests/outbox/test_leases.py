@@ -196,3 +196,28 @@ async def test_a_worker_from_before_a_replay_cannot_finish_the_replayed_event(ki
         await session.commit()
     row: Any = await kit.event(event_id)
     assert (row.status, row.attempts) == (OutboxStatus.IN_FLIGHT, 1)  # still worker 2's
+
+
+async def test_a_relay_with_slow_handlers_claims_only_what_it_will_soon_reach(kit: Kit) -> None:
+    @kit.registry.handler("test.note", name="takes_a_while")
+    async def takes_a_while(event: Event[Note]) -> None:
+        await asyncio.sleep(0.01)  # the handler's own work (a remote call)
+
+    ids = [event_id for i in range(120) for event_id in await kit.emit(f"agg-{i}")]
+    # At most ~100 events/s with one consumer: a sixth of a 1 s lease is ~16 events a batch, not 500.
+    relay = kit.relay(lease_seconds=1.0, concurrency=1, batch_size=500)
+    relay.start()
+    most_in_flight = 0
+
+    async def all_delivered() -> bool:
+        nonlocal most_in_flight
+        [row] = await kit.sql(
+            "SELECT count(*) FILTER (WHERE status = 'in_flight') AS in_flight, "
+            "count(*) FILTER (WHERE status = 'delivered') AS delivered FROM outbox_events"
+        )
+        most_in_flight = max(most_in_flight, row.in_flight)
+        return bool(row.delivered == len(ids))
+
+    await wait_for(all_delivered, within=30)
+    await relay.stop()
+    assert 0 < most_in_flight <= 40  # this batch and the one claimed ahead, each about a sixth of a lease
