@@ -112,7 +112,11 @@ class OutboxSettings:
     """How workers deliver outbox events (see the README's "Outbox" section)."""
 
     max_attempts: int = 10
-    lease_seconds: float = 15.0
+    lease_seconds: float = 3.0
+    """How long a claim lasts without renewal: a live worker renews it every third of it (a heartbeat) while
+    the events run, so it bounds how long a killed worker's events wait, not how long a handler may run."""
+    handler_timeout_seconds: float = 30.0
+    """One handler run longer than this is cancelled and counts as a failed attempt."""
     backoff_base_seconds: float = 1.0
     backoff_cap_seconds: float = 600.0
     batch_size: int = 500
@@ -131,7 +135,8 @@ class OutboxSettings:
         modules = env.get("OUTBOX_HANDLER_MODULES") or ""
         return cls(
             max_attempts=env.integer("OUTBOX_MAX_ATTEMPTS", 10, minimum=1, maximum=1000),
-            lease_seconds=env.number("OUTBOX_LEASE_SECONDS", 15.0, minimum=1.0, maximum=3600.0),
+            lease_seconds=env.number("OUTBOX_LEASE_SECONDS", 3.0, minimum=1.0, maximum=3600.0),
+            handler_timeout_seconds=env.number("OUTBOX_HANDLER_TIMEOUT_SECONDS", 30.0, minimum=0.1, maximum=3600.0),
             backoff_base_seconds=env.number("OUTBOX_BACKOFF_BASE_SECONDS", 1.0, minimum=0.0, maximum=3600.0),
             backoff_cap_seconds=env.number("OUTBOX_BACKOFF_CAP_SECONDS", 600.0, minimum=0.0, maximum=7 * 86400.0),
             batch_size=env.integer("OUTBOX_BATCH_SIZE", 500, minimum=1, maximum=10000),
@@ -162,7 +167,7 @@ class SmtpSettings:
     sender: str = "rollcall <noreply@localhost>"
     """The From address (``SMTP_FROM``)."""
     timeout_seconds: float = 10.0
-    """Connect and per-command timeout; keep it well under OUTBOX_LEASE_SECONDS."""
+    """Connect and per-command timeout; keep it well under OUTBOX_HANDLER_TIMEOUT_SECONDS."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> SmtpSettings:

@@ -11,6 +11,15 @@ server named by REDIS_URL: use a Redis that holds nothing else). At the end
 every event must be delivered, every effect must exist exactly once and
 nothing may be dead. Uses its own database (``--database``). Prints one JSON
 line; exits 1 when an invariant fails.
+
+Recovery: right after each kill the bench notes every in-flight claim (event,
+``claim_count``). A claim that is later superseded by another claim was held by
+a worker that died, at the last kill whose note has it (its holder was alive,
+and renewing it, until then). ``max_recovery_seconds`` is the longest time from
+such a kill to the event's delivery: how long a killed worker's events wait.
+``max_in_flight_at_kill_seconds`` is the older, looser figure: from a kill to
+the delivery of anything in flight at that moment, whoever held it (under a
+backlog it measures the backlog more than the recovery).
 """
 
 from __future__ import annotations
@@ -20,7 +29,6 @@ import asyncio
 import random
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -30,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from arq.connections import ArqRedis
 from sqlalchemy import text
 
-from app.config import DatabaseSettings
+from app.config import DatabaseSettings, OutboxSettings
 from app.core.db import alchemy_config
 from app.outbox import emit
 from app.outbox.emit import Nudger
@@ -43,9 +51,11 @@ class Chaos:
         self.args = args
         self.database_url = database_url
         self.redis_url = redis_url
-        self.env = worker_env(database_url, redis_url, OUTBOX_LEASE_SECONDS=str(args.lease))
+        self.lease = OutboxSettings().lease_seconds if args.lease is None else args.lease
+        self.env = worker_env(database_url, redis_url, OUTBOX_LEASE_SECONDS=str(self.lease))
         self.workers: list[Worker] = []
-        self.kills: list[tuple[float, set[UUID]]] = []
+        self.kills: list[tuple[float, dict[UUID, int]]] = []
+        """(when, {event id: claim_count}) of the claims in flight right after each kill."""
         self.flushed = False
         self.emitted = 0
         self.rng = random.Random(args.seed)  # noqa: S311
@@ -77,7 +87,7 @@ class Chaos:
             if not self.flushed and self.emitted >= self.args.events // 2:
                 await self.flushall()
         await emitting
-        await self.wait_for_delivery(deadline=time.monotonic() + self.args.lease + 120)
+        await self.wait_for_delivery(deadline=time.monotonic() + self.lease + 120)
         seconds = time.perf_counter() - started
         return await self.verdict(seconds)
 
@@ -99,8 +109,8 @@ class Chaos:
         victim = self.rng.choice(alive)
         victim.kill()
         killed_at = time.time()
-        in_flight = {row.id for row in await self.sql("SELECT id FROM outbox_events WHERE status = 'in_flight'")}
-        self.kills.append((killed_at, in_flight))
+        rows = await self.sql("SELECT id, claim_count FROM outbox_events WHERE status = 'in_flight'")
+        self.kills.append((killed_at, {row.id: row.claim_count for row in rows}))
         self.workers.append(Worker(self.env))
 
     async def flushall(self) -> None:
@@ -124,20 +134,28 @@ class Chaos:
         effects = (
             await self.sql("SELECT count(*) AS total, count(DISTINCT event_id) AS distinct_events FROM bench_effects")
         )[0]
-        delivered_at = {
-            row.id: row.delivered_at
-            for row in await self.sql("SELECT id, delivered_at FROM outbox_events WHERE status = 'delivered'")
+        delivered = {
+            row.id: (row.delivered_at, row.claim_count)
+            for row in await self.sql(
+                "SELECT id, delivered_at, claim_count FROM outbox_events WHERE status = 'delivered'"
+            )
         }
-        recoveries = [
-            (delivered_at[event_id].timestamp() - killed_at)
+        loose = [
+            delivered[event_id][0].timestamp() - killed_at
             for killed_at, in_flight in self.kills
             for event_id in in_flight
-            if isinstance(delivered_at.get(event_id), datetime)
+            if event_id in delivered
         ]
+        orphaned: dict[UUID, float] = {}  # event -> the kill of the last worker that held it
+        for killed_at, in_flight in self.kills:
+            for event_id, claim in in_flight.items():
+                if event_id in delivered and delivered[event_id][1] > claim:
+                    orphaned[event_id] = killed_at
+        recoveries = [delivered[event_id][0].timestamp() - killed_at for event_id, killed_at in orphaned.items()]
         return {
             "events": self.args.events,
             "workers": self.args.workers,
-            "lease_seconds": self.args.lease,
+            "lease_seconds": self.lease,
             "kills": len(self.kills),
             "flushall": self.flushed,
             "delivered": statuses.get("delivered", 0),
@@ -147,7 +165,9 @@ class Chaos:
             "duplicate_effects": effects.total - effects.distinct_events,
             "missing_effects": self.args.events - effects.distinct_events,
             "in_flight_at_kills": sum(len(in_flight) for _, in_flight in self.kills),
+            "taken_over_from_killed_workers": len(orphaned),
             "max_recovery_seconds": round(max(recoveries), 2) if recoveries else None,
+            "max_in_flight_at_kill_seconds": round(max(loose), 2) if loose else None,
             "seconds": round(seconds, 2),
         }
 
@@ -173,7 +193,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--rate", type=float, default=250, help="events emitted per second")
     parser.add_argument("--kill-every", type=float, default=2.0, help="mean seconds between SIGKILLs")
-    parser.add_argument("--lease", type=float, default=15.0, help="OUTBOX_LEASE_SECONDS of the workers")
+    parser.add_argument(
+        "--lease", type=float, default=None, help="OUTBOX_LEASE_SECONDS of the workers (default: the setting's default)"
+    )
     parser.add_argument("--database", default="rollcall_chaos", help="scratch database (recreated)")
     parser.add_argument("--drop", action="store_true", help="drop the scratch database afterwards")
     parser.add_argument("--seed", type=int, default=None)

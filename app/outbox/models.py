@@ -48,6 +48,7 @@ class OutboxEvent(DefaultBase):
     __tablename__ = "outbox_events"
     __table_args__ = (
         CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        CheckConstraint("claim_count >= 0", name="claim_count_not_negative"),
         CheckConstraint("status <> 'in_flight' OR locked_until IS NOT NULL", name="in_flight_has_lease"),
         CheckConstraint("(status = 'delivered') = (delivered_at IS NOT NULL)", name="delivered_has_time"),
         # Claiming walks undelivered rows in seq order; delivered rows (the vast majority) stay out of it.
@@ -79,6 +80,9 @@ class OutboxEvent(DefaultBase):
         enum_column(OutboxStatus, "outbox_status"), server_default=OutboxStatus.PENDING.value
     )
     attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    """The retry budget: claims since the event was emitted or last replayed (compared with max_attempts)."""
+    claim_count: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    """Claims ever, never reset: the fencing value of the statements that finish or renew a claim."""
     available_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)

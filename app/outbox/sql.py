@@ -2,12 +2,19 @@
 
 The relay (``app.outbox.relay``) and the admin service call these; nothing
 else writes ``outbox_events`` except ``emit``'s insert. Statements that finish
-a claimed event are fenced by ``attempts``: a worker whose lease expired and
-whose event was claimed again (``attempts`` + 1) cannot overwrite the new owner.
+or renew a claim are fenced by ``claim_count``, which every claim increments and
+nothing resets: a worker whose lease expired and whose event was claimed again
+(or dead-lettered, replayed and claimed again) cannot touch the new owner's claim.
+``attempts`` is only the retry budget (a replay resets it).
+
+Text that comes from an exception or a remote reply goes through
+:func:`storable_text` on its way in, so no value PostgreSQL rejects reaches a
+statement that finishes a batch.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +25,8 @@ from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 __all__ = [
+    "MAX_TEXT_LENGTH",
+    "Claim",
     "ClaimedEvent",
     "Completion",
     "OutboxCounts",
@@ -32,10 +41,27 @@ __all__ = [
     "record_deliveries",
     "record_delivery",
     "release",
+    "renew_leases",
     "replay_dead",
+    "storable_text",
 ]
 
 Executor = AsyncSession | AsyncConnection
+
+MAX_TEXT_LENGTH = 2000
+"""The longest ``last_error`` or delivery note kept (characters)."""
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def storable_text(text: str, *, limit: int = MAX_TEXT_LENGTH) -> str:
+    """``text`` as PostgreSQL ``text`` accepts it: NUL dropped, lone surrogates (what ``surrogateescape``
+    makes of a non-UTF-8 reply) replaced by U+FFFD, at most ``limit`` characters (cut ones end in "…")."""
+    text = _LONE_SURROGATE.sub("\ufffd", text.replace("\x00", ""))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _storable_or_none(text: str | None) -> str | None:
+    return None if text is None else storable_text(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,15 +77,28 @@ class ClaimedEvent:
     attempts: int
     """Including this claim: 1 on the first delivery attempt."""
     created_at: datetime
+    claim: int
+    """The row's ``claim_count`` as this claim set it: the fencing value of everything that finishes it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    claimed: list[ClaimedEvent]
+    """Now in flight for this worker, in ``seq`` order."""
+    dead: list[ClaimedEvent]
+    """Found with an expired lease and no attempts left: now dead (their last attempt never returned)."""
 
 
 # Claim: the oldest claimable rows (pending and due, or in flight with an expired lease), skipping rows
 # another worker holds, and skipping any event whose aggregate has an earlier event not yet delivered
-# (dead events block their aggregate until replayed or discarded).
+# (dead events block their aggregate until replayed or discarded). Claiming bumps attempts (the retry
+# budget) and claim_count (the fence). An expired lease whose attempt was the last one allowed means no
+# handler returned within max_attempts (a hang, or a handler that kills its worker): that event is made
+# dead here instead of being claimed again, forever.
 _CLAIM = text(
     """
-    WITH claimable AS (
-        SELECT e.id
+    WITH candidate AS (
+        SELECT e.id, (e.status = 'in_flight' AND e.attempts >= :max_attempts) AS exhausted
         FROM outbox_events AS e
         WHERE e.status IN ('pending', 'in_flight')
           AND ((e.status = 'pending' AND e.available_at <= now())
@@ -74,24 +113,77 @@ _CLAIM = text(
         ORDER BY e.seq
         LIMIT :batch_size
         FOR UPDATE SKIP LOCKED
+    ), dead AS (
+        UPDATE outbox_events AS e
+        SET status = 'dead',
+            locked_until = NULL,
+            last_error = format('the lease of attempt %s of %s expired before a handler returned '
+                                '(its worker died or hung)', e.attempts, CAST(:max_attempts AS int))
+        WHERE e.id = ANY(ARRAY(SELECT id FROM candidate WHERE exhausted))
+        RETURNING e.id, e.seq, e.tenant_id, e.aggregate_type, e.aggregate_id, e.event_type,
+                  e.payload::text AS payload, e.attempts, e.created_at, e.claim_count AS claim, true AS dead
+    ), claimed AS (
+        UPDATE outbox_events AS e
+        SET status = 'in_flight',
+            locked_until = now() + make_interval(secs => :lease_seconds),
+            attempts = e.attempts + 1,
+            claim_count = e.claim_count + 1
+        WHERE e.id = ANY(ARRAY(SELECT id FROM candidate WHERE NOT exhausted))
+        RETURNING e.id, e.seq, e.tenant_id, e.aggregate_type, e.aggregate_id, e.event_type,
+                  e.payload::text AS payload, e.attempts, e.created_at, e.claim_count AS claim, false AS dead
     )
-    UPDATE outbox_events AS e
-    SET status = 'in_flight',
-        locked_until = now() + make_interval(secs => :lease_seconds),
-        attempts = e.attempts + 1
-    WHERE e.id = ANY(ARRAY(SELECT id FROM claimable))
-    RETURNING e.id, e.seq, e.tenant_id, e.aggregate_type, e.aggregate_id, e.event_type,
-              e.payload::text AS payload, e.attempts, e.created_at
+    SELECT * FROM claimed UNION ALL SELECT * FROM dead
     """
 )
 
 
-async def claim_batch(connection: Executor, *, batch_size: int, lease_seconds: float) -> list[ClaimedEvent]:
+async def claim_batch(connection: Executor, *, batch_size: int, lease_seconds: float, max_attempts: int) -> Claim:
     """Claim up to ``batch_size`` events for ``lease_seconds``; commit right after to publish the lease."""
-    result = await connection.execute(_CLAIM, {"batch_size": batch_size, "lease_seconds": lease_seconds})
-    events = [ClaimedEvent(*row) for row in result.all()]
-    events.sort(key=lambda claimed: claimed.seq)
-    return events
+    result = await connection.execute(
+        _CLAIM, {"batch_size": batch_size, "lease_seconds": lease_seconds, "max_attempts": max_attempts}
+    )
+    claimed: list[ClaimedEvent] = []
+    dead: list[ClaimedEvent] = []
+    for *columns, is_dead in result.all():
+        (dead if is_dead else claimed).append(ClaimedEvent(*columns))
+    claimed.sort(key=lambda event: event.seq)
+    return Claim(claimed, dead)
+
+
+# Heartbeat: a live worker extends the leases of the events it still holds, so work that runs longer than a
+# lease is not taken over. Fenced by claim_count (never a lease another worker now holds); rows locked right
+# now are skipped, not waited for (their completion is being written). NO KEY UPDATE does not conflict with
+# the key-share lock a running handler's delivery record holds on its event.
+_RENEW_LEASES = text(
+    """
+    WITH held AS (
+        SELECT e.id
+        FROM outbox_events AS e
+        JOIN unnest(CAST(:ids AS uuid[]), CAST(:claims AS bigint[])) AS h(id, claim) ON e.id = h.id
+        WHERE e.claim_count = h.claim AND e.status = 'in_flight'
+        FOR NO KEY UPDATE OF e SKIP LOCKED
+    )
+    UPDATE outbox_events AS e
+    SET locked_until = now() + make_interval(secs => :lease_seconds)
+    WHERE e.id = ANY(ARRAY(SELECT id FROM held))
+    RETURNING e.id
+    """
+)
+
+
+async def renew_leases(connection: Executor, held: Sequence[ClaimedEvent], *, lease_seconds: float) -> set[UUID]:
+    """Extend the leases still held by these claims; returns the ids renewed (the others are no longer held)."""
+    if not held:
+        return set()
+    result = await connection.execute(
+        _RENEW_LEASES,
+        {
+            "ids": [event.id for event in held],
+            "claims": [event.claim for event in held],
+            "lease_seconds": lease_seconds,
+        },
+    )
+    return {row.id for row in result}
 
 
 _DELIVERED_HANDLERS = text("SELECT event_id, handler FROM outbox_deliveries WHERE event_id = ANY(CAST(:ids AS uuid[]))")
@@ -129,7 +221,7 @@ _MARK_SKIPPED = text(
 
 
 async def mark_skipped(session: AsyncSession, event_id: UUID, handler: str, reason: str) -> None:
-    await session.execute(_MARK_SKIPPED, {"event_id": event_id, "handler": handler, "note": reason})
+    await session.execute(_MARK_SKIPPED, {"event_id": event_id, "handler": handler, "note": storable_text(reason)})
 
 
 _RECORD_DELIVERIES = text(
@@ -147,6 +239,7 @@ async def record_deliveries(connection: Executor, rows: Sequence[tuple[UUID, str
     if not rows:
         return
     event_ids, handlers, outcomes, notes = (list(column) for column in zip(*rows, strict=True))
+    notes = [_storable_or_none(note) for note in notes]
     await connection.execute(
         _RECORD_DELIVERIES, {"event_ids": event_ids, "handlers": handlers, "outcomes": outcomes, "notes": notes}
     )
@@ -157,25 +250,27 @@ class Completion:
     """How one claimed event ended: delivered, or failed with a retry delay, or failed for good (dead)."""
 
     event_id: UUID
-    attempts: int
+    claim: int
+    """The claim it finishes (``ClaimedEvent.claim``): a claim taken over since changes nothing."""
     delivered: bool
     retry_in_seconds: float = 0.0
     dead: bool = False
     error: str | None = None
 
 
-# Finish a batch in one statement: delivered rows, retries (back to pending after a delay) and dead rows.
+# Finish events in one statement: delivered rows, retries (back to pending after a delay) and dead rows,
+# each only while the claim it finishes is still the row's (fenced by claim_count).
 _COMPLETE = text(
     """
     WITH outcome AS (
-        SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:attempts AS int[]), CAST(:results AS text[]),
+        SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:claims AS bigint[]), CAST(:results AS text[]),
                              CAST(:delays AS float8[]), CAST(:errors AS text[]))
-                 AS o(id, attempts, result, delay, error)
+                 AS o(id, claim, result, delay, error)
     ), delivered AS (
         UPDATE outbox_events AS e
         SET status = 'delivered', delivered_at = now(), locked_until = NULL
         FROM outcome AS o
-        WHERE e.id = o.id AND e.attempts = o.attempts AND e.status = 'in_flight' AND o.result = 'delivered'
+        WHERE e.id = o.id AND e.claim_count = o.claim AND e.status = 'in_flight' AND o.result = 'delivered'
         RETURNING e.id
     ), failed AS (
         UPDATE outbox_events AS e
@@ -184,7 +279,7 @@ _COMPLETE = text(
             locked_until = NULL,
             last_error = o.error
         FROM outcome AS o
-        WHERE e.id = o.id AND e.attempts = o.attempts AND e.status = 'in_flight' AND o.result <> 'delivered'
+        WHERE e.id = o.id AND e.claim_count = o.claim AND e.status = 'in_flight' AND o.result <> 'delivered'
         RETURNING e.id
     )
     SELECT (SELECT count(*) FROM delivered) AS delivered, (SELECT count(*) FROM failed) AS failed
@@ -193,7 +288,7 @@ _COMPLETE = text(
 
 
 async def complete_batch(connection: Executor, completions: Sequence[Completion]) -> tuple[int, int]:
-    """Apply every completion still owned by this worker; return (delivered, failed) row counts."""
+    """Apply every completion whose claim is still current; return (delivered, failed) row counts."""
     if not completions:
         return 0, 0
     results = ["delivered" if c.delivered else "dead" if c.dead else "retry" for c in completions]
@@ -202,30 +297,31 @@ async def complete_batch(connection: Executor, completions: Sequence[Completion]
             _COMPLETE,
             {
                 "ids": [c.event_id for c in completions],
-                "attempts": [c.attempts for c in completions],
+                "claims": [c.claim for c in completions],
                 "results": results,
                 "delays": [c.retry_in_seconds for c in completions],
-                "errors": [c.error for c in completions],
+                "errors": [_storable_or_none(c.error) for c in completions],
             },
         )
     ).one()
     return int(row.delivered), int(row.failed)
 
 
-# Give back events claimed but never started (shutdown): as if they had not been claimed.
+# Give back events claimed but never started (shutdown): the attempt is given back too, the claim count is
+# not (a fence value is never handed out twice).
 _RELEASE = text(
     """
     UPDATE outbox_events AS e
     SET status = 'pending', locked_until = NULL, attempts = e.attempts - 1
-    FROM unnest(CAST(:ids AS uuid[]), CAST(:attempts AS int[])) AS r(id, attempts)
-    WHERE e.id = r.id AND e.attempts = r.attempts AND e.status = 'in_flight'
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:claims AS bigint[])) AS r(id, claim)
+    WHERE e.id = r.id AND e.claim_count = r.claim AND e.status = 'in_flight'
     """
 )
 
 
 async def release(connection: Executor, claimed: Sequence[ClaimedEvent]) -> None:
     if claimed:
-        await connection.execute(_RELEASE, {"ids": [c.id for c in claimed], "attempts": [c.attempts for c in claimed]})
+        await connection.execute(_RELEASE, {"ids": [c.id for c in claimed], "claims": [c.claim for c in claimed]})
 
 
 _NEXT_LEASE_EXPIRY = text(
@@ -239,7 +335,8 @@ async def next_lease_expiry(connection: Executor) -> float | None:
     return None if value is None else float(value)
 
 
-# Admin: a dead event goes back to pending as if new (attempts reset); its aggregate flows again.
+# Admin: a dead event goes back to pending as if new (attempts reset, a full retry budget); its aggregate
+# flows again. claim_count is kept: a worker still holding a claim from before cannot finish the new one.
 _REPLAY_DEAD = text(
     """
     UPDATE outbox_events

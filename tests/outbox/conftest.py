@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
@@ -14,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.core.db import alchemy_config
-from app.outbox import emit
+from app.outbox import emit, sql
 from app.outbox.models import OutboxEvent
-from app.outbox.registry import OutboxRegistry
+from app.outbox.registry import Event, OutboxRegistry
 from app.outbox.relay import Relay
 
 
@@ -64,6 +66,41 @@ class Kit:
     async def deliveries(self, event_id: UUID) -> dict[str, tuple[str, str | None]]:
         rows = await self.sql("SELECT handler, outcome, note FROM outbox_deliveries WHERE event_id = :id", id=event_id)
         return {row.handler: (row.outcome, row.note) for row in rows}
+
+
+async def claim(
+    kit: Kit, *, batch_size: int = 100, lease_seconds: float = 15, max_attempts: int = 10
+) -> list[sql.ClaimedEvent]:
+    """Claim as a worker would (and commit, publishing the leases)."""
+    async with kit.session_maker() as session:
+        result = await sql.claim_batch(
+            session, batch_size=batch_size, lease_seconds=lease_seconds, max_attempts=max_attempts
+        )
+        await session.commit()
+        return result.claimed
+
+
+async def wait_for(check: Callable[[], Awaitable[Any]], within: float = 10) -> None:
+    """Poll ``check`` until it is true; fail after ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if await check():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("condition not met in time")
+
+
+class SlowHandler:
+    """A handler that starts, then waits until the test lets it finish."""
+
+    def __init__(self, kit: Kit) -> None:
+        self.started = asyncio.Event()
+        self.finish = asyncio.Event()
+        kit.registry.handler("test.note", name="slow")(self.run)
+
+    async def run(self, event: Event[Note]) -> None:
+        self.started.set()
+        await self.finish.wait()
 
 
 @pytest.fixture

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
 
 import httpx
 import pytest
@@ -21,7 +19,7 @@ from app.outbox.emit import NUDGE_JOB, Nudger
 from app.outbox.models import OutboxStatus
 from app.outbox.registry import Event
 from app.outbox.relay import Relay
-from tests.outbox.conftest import Kit, Note
+from tests.outbox.conftest import Kit, Note, wait_for
 from tests.processes import free_port, rollcall_process
 from workers.jobs import outbox_retention
 
@@ -65,15 +63,6 @@ async def test_a_failed_nudge_is_logged_and_the_commit_stands(
     captured = capsys.readouterr()
     assert "outbox_nudge_failed" in captured.out + captured.err
     await nudger.pool.aclose()
-
-
-async def wait_for(check: Callable[[], Any], within: float = 10) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("condition not met in time")
 
 
 async def test_the_relay_delivers_on_a_wake_and_on_its_own_sweep(kit: Kit) -> None:
