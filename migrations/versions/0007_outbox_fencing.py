@@ -4,8 +4,8 @@ Finishing statements were fenced by ``attempts``, which a replay resets to 0, so
 worker from before the replay could hold the same value as the new owner. The
 claim count only ever grows, so no two claims of an event share it.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0007
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
