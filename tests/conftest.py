@@ -168,6 +168,12 @@ def admin_token(mint: Callable[..., str], tenants: None) -> str:
     return mint(tenant="demo-club", roles=["admin"])
 
 
+@pytest.fixture
+def admin(admin_token: str) -> dict[str, str]:
+    """Request headers of demo-club's admin."""
+    return {"Authorization": f"Bearer {admin_token}"}
+
+
 @pytest.fixture(autouse=True)
 async def clean_slate(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     """After each test that touched the database or Redis, empty every table and the test Redis db."""

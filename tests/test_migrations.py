@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
+import pytest
 from sqlalchemy.engine import make_url
 
 from app.config import DatabaseSettings
 from app.core.db import alembic_commands
 from tests.conftest import create_database, drop_database
+
+
+@pytest.fixture
+async def empty_database(servers: tuple[str, str]) -> AsyncIterator[str]:
+    """A database of this test alone, without any schema yet; dropped afterwards."""
+    name = f"rollcall_migrations_{secrets.token_hex(4)}"
+    url = await create_database(servers[0], name)
+    yield url
+    await drop_database(servers[0], name)
 
 
 async def test_the_migrated_schema_matches_the_models(database_url: str) -> None:
@@ -20,20 +31,15 @@ async def test_the_migrated_schema_matches_the_models(database_url: str) -> None
     await asyncio.to_thread(commands.check)
 
 
-async def test_every_migration_downgrades_and_upgrades_again(servers: tuple[str, str]) -> None:
-    name = f"rollcall_roundtrip_{secrets.token_hex(4)}"
-    url = await create_database(servers[0], name)
-    try:
-        commands = alembic_commands(DatabaseSettings(url=url, pool_size=0))
-        await asyncio.to_thread(commands.upgrade)
-        dsn = make_url(url).set(drivername="postgresql").render_as_string(False)
-        assert await _tables(dsn) >= {"tenants", "outbox_events", "players", "contract_audit_log", "alembic_version"}
-        await asyncio.to_thread(commands.downgrade, "base")
-        assert await _tables(dsn) == {"alembic_version"}
-        await asyncio.to_thread(commands.upgrade)
-        assert "tenants" in await _tables(dsn)
-    finally:
-        await drop_database(servers[0], name)
+async def test_every_migration_downgrades_and_upgrades_again(empty_database: str) -> None:
+    commands = alembic_commands(DatabaseSettings(url=empty_database, pool_size=0))
+    await asyncio.to_thread(commands.upgrade)
+    dsn = _dsn(empty_database)
+    assert await _tables(dsn) >= {"tenants", "outbox_events", "players", "contract_audit_log", "alembic_version"}
+    await asyncio.to_thread(commands.downgrade, "base")
+    assert await _tables(dsn) == {"alembic_version"}
+    await asyncio.to_thread(commands.upgrade)
+    assert "tenants" in await _tables(dsn)
 
 
 async def _tables(dsn: str) -> set[str]:
@@ -146,21 +152,16 @@ async def test_operators_import_a_row_into_every_table_with_plain_sql(database_u
 
 
 async def test_migration_0005_adds_exactly_the_id_and_timestamp_defaults_and_its_downgrade_removes_them(
-    servers: tuple[str, str],
+    empty_database: str,
 ) -> None:
-    name = f"rollcall_defaults_{secrets.token_hex(4)}"
-    url = await create_database(servers[0], name)
-    try:
-        commands = alembic_commands(DatabaseSettings(url=url, pool_size=0))
-        await asyncio.to_thread(commands.upgrade, "0004")
-        before = await _column_defaults(_dsn(url))
-        await asyncio.to_thread(commands.upgrade, "0005")
-        after = await _column_defaults(_dsn(url))
-        await asyncio.to_thread(commands.downgrade, "0004")
-        undone = await _column_defaults(_dsn(url))
-        await asyncio.to_thread(commands.upgrade)
-    finally:
-        await drop_database(servers[0], name)
+    commands = alembic_commands(DatabaseSettings(url=empty_database, pool_size=0))
+    await asyncio.to_thread(commands.upgrade, "0004")
+    before = await _column_defaults(_dsn(empty_database))
+    await asyncio.to_thread(commands.upgrade, "0005")
+    after = await _column_defaults(_dsn(empty_database))
+    await asyncio.to_thread(commands.downgrade, "0004")
+    undone = await _column_defaults(_dsn(empty_database))
+    await asyncio.to_thread(commands.upgrade)
 
     added = {key: value for key, value in after.items() if before.get(key) != value}
     assert added == SERVER_DEFAULTS_0005
@@ -168,41 +169,36 @@ async def test_migration_0005_adds_exactly_the_id_and_timestamp_defaults_and_its
 
 
 async def test_migration_0006_gives_a_group_linked_by_two_clubs_to_the_first_and_unlinks_the_others(
-    servers: tuple[str, str],
+    empty_database: str,
 ) -> None:
-    name = f"rollcall_groups_{secrets.token_hex(4)}"
-    url = await create_database(servers[0], name)
+    commands = alembic_commands(DatabaseSettings(url=empty_database, pool_size=0))
+    await asyncio.to_thread(commands.upgrade, "0005")
+    connection = await asyncpg.connect(_dsn(empty_database))
     try:
-        commands = alembic_commands(DatabaseSettings(url=url, pool_size=0))
-        await asyncio.to_thread(commands.upgrade, "0005")
-        connection = await asyncpg.connect(_dsn(url))
-        try:
-            await connection.execute(
-                "INSERT INTO tenants (slug, name, kind)"
-                " VALUES ('first-club', 'First', 'club'), ('late-club', 'Late', 'club');"
-                " INSERT INTO teams (tenant_id, name, season, groupme_group_id, groupme_share_url, created_at)"
-                " SELECT t.id, v.name, '2026-27', v.group_id, 'https://groupme.com/g/' || v.group_id, v.created"
-                " FROM (VALUES ('first-club', 'U12 Kings', '111', timestamptz '2026-01-01'),"
-                "              ('late-club', 'U12 Kings', '111', timestamptz '2026-02-01'),"
-                "              ('first-club', 'U14 Kings', '111', timestamptz '2026-03-01'),"
-                "              ('late-club', 'U10 Queens', '222', timestamptz '2026-04-01'),"
-                "              ('late-club', 'U8', NULL, timestamptz '2026-05-01'))"
-                " AS v(slug, name, group_id, created) JOIN tenants t ON t.slug = v.slug"
-            )
-            await asyncio.to_thread(commands.upgrade, "0006")
-            owners = await connection.fetch(
-                "SELECT g.group_id, t.slug FROM groupme_groups g JOIN tenants t ON t.id = g.tenant_id ORDER BY 1"
-            )
-            links = await connection.fetch(
-                "SELECT t.slug, m.name, m.groupme_group_id, m.groupme_share_url"
-                " FROM teams m JOIN tenants t ON t.id = m.tenant_id ORDER BY m.created_at"
-            )
-            await asyncio.to_thread(commands.downgrade, "0005")
-            await asyncio.to_thread(commands.upgrade)
-        finally:
-            await connection.close()
+        await connection.execute(
+            "INSERT INTO tenants (slug, name, kind)"
+            " VALUES ('first-club', 'First', 'club'), ('late-club', 'Late', 'club');"
+            " INSERT INTO teams (tenant_id, name, season, groupme_group_id, groupme_share_url, created_at)"
+            " SELECT t.id, v.name, '2026-27', v.group_id, 'https://groupme.com/g/' || v.group_id, v.created"
+            " FROM (VALUES ('first-club', 'U12 Kings', '111', timestamptz '2026-01-01'),"
+            "              ('late-club', 'U12 Kings', '111', timestamptz '2026-02-01'),"
+            "              ('first-club', 'U14 Kings', '111', timestamptz '2026-03-01'),"
+            "              ('late-club', 'U10 Queens', '222', timestamptz '2026-04-01'),"
+            "              ('late-club', 'U8', NULL, timestamptz '2026-05-01'))"
+            " AS v(slug, name, group_id, created) JOIN tenants t ON t.slug = v.slug"
+        )
+        await asyncio.to_thread(commands.upgrade, "0006")
+        owners = await connection.fetch(
+            "SELECT g.group_id, t.slug FROM groupme_groups g JOIN tenants t ON t.id = g.tenant_id ORDER BY 1"
+        )
+        links = await connection.fetch(
+            "SELECT t.slug, m.name, m.groupme_group_id, m.groupme_share_url"
+            " FROM teams m JOIN tenants t ON t.id = m.tenant_id ORDER BY m.created_at"
+        )
+        await asyncio.to_thread(commands.downgrade, "0005")
+        await asyncio.to_thread(commands.upgrade)
     finally:
-        await drop_database(servers[0], name)
+        await connection.close()
 
     assert [tuple(row) for row in owners] == [("111", "first-club"), ("222", "late-club")]
     assert [tuple(row)[:3] for row in links] == [

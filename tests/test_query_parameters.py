@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -15,11 +14,6 @@ Client = AsyncTestClient[Litestar]
 EVENTS = "/api/v1/admin/outbox/events"
 
 pytestmark = pytest.mark.usefixtures("tenants")
-
-
-@pytest.fixture
-def admin(mint: Callable[..., str]) -> dict[str, str]:
-    return {"Authorization": f"Bearer {mint(tenant='demo-club', roles=['admin'])}"}
 
 
 async def refusal(client: Client, url: str, headers: dict[str, str]) -> list[dict[str, str]]:

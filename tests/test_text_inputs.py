@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -13,11 +12,6 @@ Client = AsyncTestClient[Litestar]
 ADMIN = "/api/v1/admin"
 
 pytestmark = pytest.mark.usefixtures("tenants")
-
-
-@pytest.fixture
-def admin(mint: Callable[..., str]) -> dict[str, str]:
-    return {"Authorization": f"Bearer {mint(tenant='demo-club', roles=['admin'])}"}
 
 
 @pytest.mark.parametrize(

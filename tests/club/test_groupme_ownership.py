@@ -20,7 +20,7 @@ from tests.club.conftest import ClubAdmin
 from tests.club.test_public_link import LINKS, signing
 from tests.club.test_welcome_email import parts, relay
 from tests.notify.groupme_server import TOKEN, GroupMeServer
-from tests.outbox.conftest import Kit
+from tests.outbox.conftest import Kit, wait_for
 from tests.processes import rollcall
 
 Client = AsyncTestClient[Litestar]
@@ -225,14 +225,7 @@ async def test_a_new_group_someone_else_claimed_first_stops_the_run_and_saves_no
 
 async def wait_until_blocked(kit: Kit) -> None:
     """Until a session of this database waits for a lock (the second claim waits for the first to commit)."""
-    for _ in range(500):
-        rows = await kit.sql(
-            "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
-        if rows:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the second claim never waited for the first")
+    await wait_for(kit.someone_waits_for_a_lock)
 
 
 # Per-tenant GroupMe tokens.

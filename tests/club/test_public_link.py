@@ -30,7 +30,7 @@ from app.core.client_ip import client_ip
 from app.core.db import alchemy_config
 from tests.club.conftest import ClubAdmin
 from tests.club.pngs import b64, bomb, png
-from tests.outbox.conftest import Kit
+from tests.outbox.conftest import Kit, wait_for
 from tests.pg_proxy import HoldingProxy
 
 Client = AsyncTestClient[Litestar]
@@ -83,14 +83,7 @@ async def row_locked(env: dict[str, str], player_id: str) -> AsyncIterator[Trans
 
 async def sign_waits_for_the_lock(kit: Kit) -> None:
     """Until the sign statement is in the server, waiting for the row lock."""
-    for _ in range(500):
-        waiting = await kit.sql(
-            "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%WITH target AS%'"
-        )
-        if waiting:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the sign statement never waited for the lock")
+    await wait_for(lambda: kit.someone_waits_for_a_lock("%WITH target AS%"))
 
 
 async def test_the_link_shows_what_is_signed(client: Client, club: ClubAdmin, kit: Kit) -> None:

@@ -63,6 +63,15 @@ class Kit:
             await session.commit()
             return rows
 
+    async def someone_waits_for_a_lock(self, statement_like: str = "%") -> bool:
+        """Whether a session of this database waits for a lock, in a statement LIKE ``statement_like``."""
+        rows = await self.sql(
+            "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            " AND query LIKE :statement_like",
+            statement_like=statement_like,
+        )
+        return bool(rows)
+
     async def deliveries(self, event_id: UUID) -> dict[str, tuple[str, str | None]]:
         rows = await self.sql("SELECT handler, outcome, note FROM outbox_deliveries WHERE event_id = :id", id=event_id)
         return {row.handler: (row.outcome, row.note) for row in rows}
