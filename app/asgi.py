@@ -39,6 +39,7 @@ from app.core.logging import RequestLogMiddleware, configure_logging
 from app.core.metrics import MetricsController, http_metrics
 from app.core.openapi import document_schema_plugins
 from app.core.query import QUERY_TYPE_DECODERS
+from app.core.ratelimit import RequestCounter
 from app.outbox.controllers import OutboxController
 from app.outbox.emit import Nudger
 from app.tenants.controllers import TenantController
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         nudger.pool = redis
         key_source = key_source_for(settings.auth)
         app.state.redis = redis
+        app.state.request_counter = RequestCounter(redis)
         app.state.authenticator = Authenticator(
             verifier=TokenVerifier(
                 keys=key_source,
@@ -103,7 +105,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         plugins=[SQLAlchemyPlugin(config=db), *document_schema_plugins()],
         type_decoders=QUERY_TYPE_DECODERS,
         lifespan=[backing_services],
-        middleware=[http_metrics().middleware, DefineMiddleware(BearerAuthMiddleware, exclude=["^/schema"])],
+        middleware=[http_metrics, DefineMiddleware(BearerAuthMiddleware, exclude=["^/schema"])],
         exception_handlers=problem_exception_handlers(),
         cors_config=_cors(settings),
         openapi_config=_openapi(),

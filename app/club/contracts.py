@@ -22,7 +22,7 @@ from app.club.events import (
 )
 from app.club.models import AuditEvent, AuditSource, ContractAuditLog, ContractStatus, Player, Team
 from app.club.signatures import delete_signature, signature_path, store_signature
-from app.core.db import asyncpg_connection
+from app.core.db import native_connection
 from app.core.errors import ResourceNotFoundError, RuleViolationError, StateConflictError
 from app.outbox import emit
 from app.outbox.emit import Nudger
@@ -283,8 +283,7 @@ class ContractSigner:
         self.nudger = nudger
 
     async def sign(self, token: str, signature: Signature) -> SignedContract:
-        async with self.engine.connect() as connection:
-            driver = await asyncpg_connection(connection)
+        async with native_connection(self.engine) as driver:
             status = await driver.fetchval(_SIGNABLE, token)
             if status is None:
                 raise _no_contract()

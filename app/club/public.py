@@ -18,7 +18,7 @@ from app.club.signatures import decode_signature
 from app.config import Settings
 from app.core.client_ip import client_ip
 from app.core.errors import RuleViolationError, problem_responses
-from app.core.ratelimit import public_rate_limit
+from app.core.ratelimit import limit_public_requests
 
 __all__ = ["PUBLIC_BODY_LIMIT", "PublicContractController"]
 
@@ -32,7 +32,7 @@ class PublicContractController(Controller):
     path = "/api/v1/contracts"
     tags = ["contracts"]
     opt = {"exclude_from_auth": True}
-    guards = [public_rate_limit]
+    before_request = staticmethod(limit_public_requests)
     request_max_body_size = PUBLIC_BODY_LIMIT
 
     @get(

@@ -3,19 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from ipaddress import IPv4Network, IPv6Network, ip_address
+from functools import lru_cache
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
 from typing import Any
 
 from litestar.connection import ASGIConnection
 
-__all__ = ["client_ip", "forwarded_by_untrusted_peer"]
+__all__ = ["client_ip", "forwarded_by_untrusted_peer", "parsed_address"]
+
+_SCOPE_KEY = "rollcall.client_ip"
+"""Where a request keeps its client address once worked out (the rate limit and the handler both ask)."""
 
 
 def client_ip(connection: ASGIConnection[Any, Any, Any, Any], trusted: Sequence[IPv4Network | IPv6Network]) -> str:
     """Walk X-Forwarded-For from the right while the hop is a trusted proxy; the first untrusted one is the client.
 
-    Without trusted proxies the header is ignored: anyone can write it.
+    Without trusted proxies the header is ignored: anyone can write it. Worked out once per request.
     """
+    scope: dict[str, Any] = connection.scope  # type: ignore[assignment]
+    known = scope.get(_SCOPE_KEY)
+    if known is None:
+        known = scope[_SCOPE_KEY] = _client_ip(connection, tuple(trusted))
+    return str(known)
+
+
+def _client_ip(connection: ASGIConnection[Any, Any, Any, Any], trusted: tuple[IPv4Network | IPv6Network, ...]) -> str:
     peer = connection.client.host if connection.client else "unknown"
     if not trusted or not _is_trusted(peer, trusted):
         return peer
@@ -34,24 +46,35 @@ def forwarded_by_untrusted_peer(
     From a proxy that is not in TRUSTED_PROXIES this is the sign of a misconfiguration: every client
     behind it gets the proxy's address.
     """
-    headers = connection.headers
-    if "x-forwarded-for" not in headers and "forwarded" not in headers:
-        return None
     peer = connection.client.host if connection.client else "unknown"
-    return None if _is_trusted(peer, trusted) else peer
+    if _is_trusted(peer, tuple(trusted)):
+        return None
+    headers = connection.headers
+    return peer if "x-forwarded-for" in headers or "forwarded" in headers else None
 
 
 def _valid(value: str) -> bool:
-    try:
-        ip_address(value)
-    except ValueError:
-        return False
-    return True
+    return parsed_address(value) is not None
 
 
-def _is_trusted(value: str, trusted: Sequence[IPv4Network | IPv6Network]) -> bool:
+def _is_trusted(value: str, trusted: tuple[IPv4Network | IPv6Network, ...]) -> bool:
+    # Nearly every request comes through one of a few proxies: their answers are remembered.
+    return _trusted_peer(value, trusted)
+
+
+@lru_cache(maxsize=256)
+def _trusted_peer(value: str, trusted: tuple[IPv4Network | IPv6Network, ...]) -> bool:
+    address = parsed_address(value)
+    return address is not None and any(address in network for network in trusted)
+
+
+@lru_cache(maxsize=1024)
+def parsed_address(value: str) -> IPv4Address | IPv6Address | None:
+    """``value`` as an IP address, or None. Remembered: one request asks about its client's address
+    several times (the proxy walk, the rate limit bucket), and ``ipaddress`` parses slowly."""
+    if len(value) > 64:  # no address is this long (an IPv6 one with a zone id is at most about 60)
+        return None
     try:
-        address = ip_address(value)
+        return ip_address(value)
     except ValueError:
-        return False
-    return any(address in network for network in trusted)
+        return None

@@ -19,7 +19,7 @@ import os
 import secrets
 import time
 from collections.abc import Sequence
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from advanced_alchemy.types.file_object import StorageBackend, storages
@@ -53,16 +53,19 @@ class LocalDirectoryBackend(StorageBackend):
         super().__init__(key=key, fs=None)
         self.root = root.resolve()
         self.root.mkdir(parents=True, exist_ok=True)
-        self._directories: set[Path] = {self.root}
+        self._root = str(self.root)
+        self._directories: set[str] = {self._root}
 
-    def _file(self, path: PathLike) -> Path:
-        relative = PurePosixPath(self._to_path(path))
-        if relative.is_absolute() or ".." in relative.parts or not relative.parts:
+    def _file(self, path: PathLike) -> str:
+        """The file of ``path`` under the root (plain string work: it runs on every signature)."""
+        relative = self._to_path(path)
+        parts = [part for part in relative.split("/") if part not in ("", ".")]
+        if relative.startswith("/") or ".." in parts or not parts:
             raise ValueError(f"not a path inside the storage: {relative}")
-        return self.root.joinpath(*relative.parts)
+        return os.path.join(self._root, *parts)
 
     def get_content(self, path: PathLike, *, options: dict[str, Any] | None = None) -> bytes:
-        return self._file(path).read_bytes()
+        return Path(self._file(path)).read_bytes()
 
     async def get_content_async(self, path: PathLike, *, options: dict[str, Any] | None = None) -> bytes:
         return self.get_content(path, options=options)
@@ -78,9 +81,10 @@ class LocalDirectoryBackend(StorageBackend):
     ) -> FileObject:
         target = self._file(file_object.path)
         content = _as_bytes(data)
-        staging = str(target.with_name(f".{target.name}.{secrets.token_hex(4)}.part"))
+        directory, name = os.path.split(target)
+        staging = f"{directory}/.{name}.{secrets.token_hex(4)}.part"
         try:
-            self._write_new(staging, content, target.parent)
+            self._write_new(staging, content, directory)
             os.replace(staging, target)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
@@ -90,16 +94,16 @@ class LocalDirectoryBackend(StorageBackend):
         file_object.last_modified = time.time()
         return file_object
 
-    def _write_new(self, name: str, content: bytes, directory: Path) -> None:
+    def _write_new(self, name: str, content: bytes, directory: str) -> None:
         """Create ``name`` (never an existing file) and write ``content``: plain system calls, no buffering."""
         if directory not in self._directories:
-            directory.mkdir(parents=True, exist_ok=True)
+            os.makedirs(directory, exist_ok=True)
             self._directories.add(directory)
         try:
             descriptor = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
         except FileNotFoundError:  # the directory went away since we saw it
             self._directories.discard(directory)
-            directory.mkdir(parents=True, exist_ok=True)
+            os.makedirs(directory, exist_ok=True)
             descriptor = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
         try:
             view = memoryview(content)
@@ -121,7 +125,8 @@ class LocalDirectoryBackend(StorageBackend):
 
     def delete_object(self, paths: PathLike | Sequence[PathLike]) -> None:
         for path in [paths] if isinstance(paths, str | os.PathLike) else paths:
-            self._file(path).unlink(missing_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self._file(path))
 
     async def delete_object_async(self, paths: PathLike | Sequence[PathLike]) -> None:
         self.delete_object(paths)

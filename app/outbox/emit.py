@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 from app.outbox.models import OutboxEvent
 from app.outbox.registry import OutboxRegistry, registry
 
-__all__ = ["NUDGER_KEY", "NUDGE_JOB", "Nudger", "emit", "request_nudge"]
+__all__ = ["NUDGER_KEY", "NUDGE_INTERVAL_SECONDS", "NUDGE_JOB", "Nudger", "emit", "request_nudge"]
 
 logger = structlog.get_logger(__name__)
 
@@ -23,6 +24,8 @@ NUDGE_JOB = "outbox_nudge"
 NUDGER_KEY = "rollcall.outbox.nudger"
 """``Session.info`` key of the :class:`Nudger` (set through the session factory's ``info``)."""
 _PENDING_NUDGE = "rollcall.outbox.pending_nudge"
+NUDGE_INTERVAL_SECONDS = 0.01
+"""The shortest time between two nudges of one process: a lone commit's nudge leaves at once."""
 
 
 def emit(
@@ -70,15 +73,19 @@ class Nudger:
 
     A failed nudge is logged and forgotten: the workers' sweep finds the event
     within a second anyway. Nudges coalesce: while one is on its way, later
-    commits ask for exactly one more, sent when it lands (so every commit is
-    followed by a nudge that left after it, and a burst of commits costs two).
-    The pool is attached when the process starts.
+    commits ask for exactly one more, sent when it lands and at least
+    ``NUDGE_INTERVAL_SECONDS`` after the one before (so every commit is followed
+    by a nudge that left after it, a burst of commits costs two, and a steady
+    stream at most one per interval: each nudge is an arq job, several Redis
+    round trips here and a job run on a worker, while a busy relay drains
+    without them). The pool is attached when the process starts.
     """
 
     def __init__(self) -> None:
         self.pool: Any = None
         self._sending: asyncio.Task[None] | None = None
         self._again = False
+        self._last_sent = float("-inf")
 
     def schedule(self) -> None:
         if self.pool is None:
@@ -90,7 +97,11 @@ class Nudger:
 
     async def _send_until_caught_up(self) -> None:
         while True:
-            self._again = False
+            wait = self._last_sent + NUDGE_INTERVAL_SECONDS - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self._again = False  # the nudge about to leave covers every commit so far
+            self._last_sent = time.monotonic()
             await self._send()
             if not self._again:
                 return

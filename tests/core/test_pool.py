@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from app.config import DatabaseSettings
+from app.core.db import alchemy_config, native_connection
 from tests.processes import free_port, rollcall_process, wait_until_ready
 
 CLIENTS = 40
@@ -69,3 +70,20 @@ async def test_a_busy_process_with_default_pool_settings_reuses_its_connections(
     opened = after - before
     # At most the pool itself (connections opened for the burst, kept open) plus this test's own two.
     assert opened <= DatabaseSettings(url="").pool_size + 2, f"{opened} connections opened for {REQUESTS} requests"
+
+
+async def test_a_native_connection_that_broke_is_not_handed_out_again(database_url: str) -> None:
+    engine = alchemy_config(DatabaseSettings(url=database_url, pool_size=1, max_overflow=0)).get_engine()
+    try:
+        async with native_connection(engine) as driver:
+            first_pid = driver.get_server_pid()
+            await driver.fetchval("SELECT 1")
+        async with native_connection(engine) as driver:
+            assert driver.get_server_pid() == first_pid  # the pool's one connection, reused
+            with pytest.raises((asyncpg.PostgresError, asyncpg.InterfaceError, ConnectionError)):
+                await driver.fetchval("SELECT pg_terminate_backend(pg_backend_pid())")
+        async with native_connection(engine) as driver:
+            assert driver.get_server_pid() != first_pid
+            assert await driver.fetchval("SELECT 1") == 1
+    finally:
+        await engine.dispose()

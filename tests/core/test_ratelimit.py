@@ -12,9 +12,11 @@ import httpx
 import pytest
 import uvicorn
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from app.asgi import create_app
 from app.config import Settings, SettingsError
+from app.core.ratelimit import RequestCounter
 from tests.processes import free_port
 
 LINK = "/api/v1/contracts/no-such-token"
@@ -115,3 +117,42 @@ async def test_a_second_address_of_a_limited_ipv6_network_is_limited_too(env: di
 def test_the_ipv6_prefix_is_a_network_length_between_32_and_128(env: dict[str, str], value: str) -> None:
     with pytest.raises(SettingsError, match="RATE_LIMIT_IPV6_PREFIX"):
         Settings.from_env({**env, "RATE_LIMIT_IPV6_PREFIX": value})
+
+
+async def test_concurrent_requests_are_each_counted_once_and_the_window_key_expires(redis_url: str) -> None:
+    redis = Redis.from_url(redis_url)
+    try:
+        counter = RequestCounter(redis)
+        key = f"{PREFIX}concurrent-test:1"
+        counts = await asyncio.gather(*(counter.hit(key, 120) for _ in range(50)))
+        assert sorted(counts) == list(range(1, 51))
+        assert 0 < await redis.ttl(key) <= 120
+        assert await counter.hit(key, 120) == 51  # a lone request after the burst goes at once
+    finally:
+        await redis.aclose()
+
+
+async def test_when_redis_is_unreachable_every_waiting_request_hears_so() -> None:
+    redis = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=1)
+    try:
+        counter = RequestCounter(redis)
+        outcomes = await asyncio.gather(
+            *(counter.hit(f"{PREFIX}down:{n}", 120) for n in range(5)), return_exceptions=True
+        )
+        assert all(isinstance(outcome, RedisError) for outcome in outcomes), outcomes
+    finally:
+        await redis.aclose()
+
+
+async def test_a_request_that_goes_away_while_counted_leaves_the_others_counted(redis_url: str) -> None:
+    redis = Redis.from_url(redis_url)
+    try:
+        counter = RequestCounter(redis)
+        key = f"{PREFIX}cancelled-test:1"
+        first = asyncio.create_task(counter.hit(key, 120))
+        others = [asyncio.create_task(counter.hit(key, 120)) for _ in range(3)]
+        await asyncio.sleep(0)
+        first.cancel()
+        assert sorted(await asyncio.gather(*others)) in ([1, 2, 3], [2, 3, 4])
+    finally:
+        await redis.aclose()

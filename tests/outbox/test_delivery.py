@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import replace
+from itertools import pairwise
 
 import httpx
 import pytest
@@ -15,7 +17,7 @@ from litestar.testing import AsyncTestClient
 from app.config import DatabaseSettings, Settings
 from app.core.db import alchemy_config
 from app.outbox import emit
-from app.outbox.emit import NUDGE_JOB, Nudger
+from app.outbox.emit import NUDGE_INTERVAL_SECONDS, NUDGE_JOB, Nudger
 from app.outbox.models import OutboxStatus
 from app.outbox.registry import Event
 from app.outbox.relay import Relay
@@ -43,6 +45,29 @@ async def test_a_commit_with_events_nudges_the_workers_through_arq(settings: Set
     jobs = await nudger.pool.queued_jobs()
     assert [job.function for job in jobs] == [NUDGE_JOB]
     await nudger.pool.aclose()
+
+
+async def test_a_stream_of_commits_nudges_at_most_once_an_interval_and_last_after_the_last_commit(
+    settings: Settings,
+) -> None:
+    nudger = Nudger()
+    nudger.pool = ArqRedis.from_url(settings.redis.url)
+    first_commit = time.time() - 0.002  # arq stamps enqueue_time in whole milliseconds
+    started = asyncio.get_running_loop().time()
+    for _ in range(100):  # a commit every millisecond for a tenth of a second
+        nudger.schedule()
+        await asyncio.sleep(0.001)
+    last_commit = time.time()
+    elapsed = asyncio.get_running_loop().time() - started
+    await nudger.drain()
+    queued = await nudger.pool.queued_jobs()  # other tests' nudges may be queued too: only this test's count
+    ours = [job for job in queued if job.enqueue_time.timestamp() >= first_commit]
+    jobs = sorted(ours, key=lambda job: job.enqueue_time)
+    await nudger.pool.aclose()
+    assert 2 <= len(jobs) <= elapsed / NUDGE_INTERVAL_SECONDS + 2
+    gaps = [(later.enqueue_time - earlier.enqueue_time).total_seconds() for earlier, later in pairwise(jobs)]
+    assert min(gaps) >= NUDGE_INTERVAL_SECONDS - 0.002
+    assert jobs[-1].enqueue_time.timestamp() >= last_commit - 0.002
 
 
 async def test_a_rollback_nudges_nobody(settings: Settings, kit: Kit) -> None:
