@@ -18,6 +18,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx
+import redis
 from sqlalchemy.engine import make_url
 
 from bench._support import REPO, _on_server, report, scratch_database, servers
@@ -207,8 +208,6 @@ def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 def flush_redis(redis_url: str) -> None:
     """The benchmark's own Redis database starts empty each round (rate limit windows, queued nudges)."""
-    import redis
-
     client = redis.Redis.from_url(redis_url)
     try:
         client.flushdb()

@@ -21,13 +21,13 @@ def client_ip(connection: ASGIConnection[Any, Any, Any, Any], trusted: Sequence[
     Without trusted proxies the header is ignored: anyone can write it. Worked out once per request.
     """
     scope: dict[str, Any] = connection.scope  # type: ignore[assignment]
-    known = scope.get(_SCOPE_KEY)
+    known: str | None = scope.get(_SCOPE_KEY)
     if known is None:
-        known = scope[_SCOPE_KEY] = _client_ip(connection, tuple(trusted))
-    return str(known)
+        known = scope[_SCOPE_KEY] = _client_ip(connection, trusted)
+    return known
 
 
-def _client_ip(connection: ASGIConnection[Any, Any, Any, Any], trusted: tuple[IPv4Network | IPv6Network, ...]) -> str:
+def _client_ip(connection: ASGIConnection[Any, Any, Any, Any], trusted: Sequence[IPv4Network | IPv6Network]) -> str:
     peer = connection.client.host if connection.client else "unknown"
     if not trusted or not _is_trusted(peer, trusted):
         return peer
@@ -47,7 +47,7 @@ def forwarded_by_untrusted_peer(
     behind it gets the proxy's address.
     """
     peer = connection.client.host if connection.client else "unknown"
-    if _is_trusted(peer, tuple(trusted)):
+    if _is_trusted(peer, trusted):
         return None
     headers = connection.headers
     return peer if "x-forwarded-for" in headers or "forwarded" in headers else None
@@ -57,13 +57,7 @@ def _valid(value: str) -> bool:
     return parsed_address(value) is not None
 
 
-def _is_trusted(value: str, trusted: tuple[IPv4Network | IPv6Network, ...]) -> bool:
-    # Nearly every request comes through one of a few proxies: their answers are remembered.
-    return _trusted_peer(value, trusted)
-
-
-@lru_cache(maxsize=256)
-def _trusted_peer(value: str, trusted: tuple[IPv4Network | IPv6Network, ...]) -> bool:
+def _is_trusted(value: str, trusted: Sequence[IPv4Network | IPv6Network]) -> bool:
     address = parsed_address(value)
     return address is not None and any(address in network for network in trusted)
 

@@ -45,7 +45,7 @@ _ERRORS = Counter("rollcall_requests_error_total", "Total errors in requests", _
 _IN_PROGRESS = Gauge(
     "rollcall_requests_in_progress",
     "Total requests currently in progress",
-    ("method", "path", "app_name"),
+    _LABELS,  # status_code is always "200" here, as Litestar's middleware labelled it
     multiprocess_mode="livesum",
 )
 
@@ -69,7 +69,7 @@ def http_metrics(app: ASGIApp) -> ASGIApp:
         method = scope["method"]
         gauge = running.get((method, path))
         if gauge is None:
-            gauge = running[(method, path)] = _IN_PROGRESS.labels(method, path, APP_NAME)
+            gauge = running[(method, path)] = _IN_PROGRESS.labels(method, path, "200", APP_NAME)
         status = 200
         ended: float | None = None
 

@@ -26,11 +26,8 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     }
 
 
-def labels(path: str, status: str | None = None, method: str = "GET") -> tuple[tuple[str, str], ...]:
-    found = {"app_name": "rollcall", "method": method, "path": path}
-    if status is not None:
-        found["status_code"] = status
-    return tuple(sorted(found.items()))
+def labels(path: str, status: str, method: str = "GET") -> tuple[tuple[str, str], ...]:
+    return tuple(sorted({"app_name": "rollcall", "method": method, "path": path, "status_code": status}.items()))
 
 
 async def test_requests_are_counted_per_route_template_and_status(client: AsyncTestClient[Litestar]) -> None:
@@ -47,7 +44,7 @@ async def test_requests_are_counted_per_route_template_and_status(client: AsyncT
     assert grew("rollcall_request_duration_seconds_count", labels(LINK, "404")) == 2
     assert grew("rollcall_requests_total", labels("/health/live", "200")) == 1
     assert grew("rollcall_requests_error_total", labels(LINK, "404")) == 0  # only 5xx are errors
-    assert after[("rollcall_requests_in_progress", labels(LINK))] == 0
+    assert after[("rollcall_requests_in_progress", labels(LINK, "200"))] == 0
     assert not [key for key in after if dict(key[1]).get("path", "").startswith("/metrics")]
 
 
