@@ -5,7 +5,7 @@ export UV_PYTHON_DOWNLOADS := never
 UV ?= uv
 RUN := $(UV) run --frozen
 
-.PHONY: help install dev test lint format typecheck migrations-check ci clean
+.PHONY: help install dev test lint format typecheck migrations-check ci clean vendor-swagger-ui
 
 help:
 	@echo "make dev               run the API, a worker and (if needed) embedded PostgreSQL + Redis"
@@ -39,5 +39,10 @@ migrations-check: install
 
 ci: lint typecheck migrations-check test
 
+# Swagger UI's assets, served by the API at /schema: from npm's swagger-ui-dist, version and checksums recorded.
+SWAGGER_UI_VERSION ?= 5.32.0
+vendor-swagger-ui: install
+	$(RUN) python -m app.web.vendor_swagger_ui $(SWAGGER_UI_VERSION)
+
 clean:
-	rm -rf .coverage .coverage.* .pytest_cache .mypy_cache .ruff_cache htmlcov
+	rm -rf .coverage .coverage.* .pytest_cache .mypy_cache .ruff_cache htmlcov tests/browser/artifacts

@@ -14,7 +14,6 @@ from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 
 from app import __version__
@@ -43,6 +42,7 @@ from app.core.ratelimit import RequestCounter
 from app.outbox.controllers import OutboxController
 from app.outbox.emit import Nudger
 from app.tenants.controllers import TenantController
+from app.web.pages import browser_routes, swagger_ui
 
 __all__ = ["create_app"]
 
@@ -101,7 +101,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies={"principal": Provide(provide_principal, sync_to_thread=False)},
     )
     app = Litestar(
-        route_handlers=[HealthController, MetricsController, PublicContractController, authenticated],
+        route_handlers=[
+            HealthController,
+            MetricsController,
+            PublicContractController,
+            *browser_routes(settings.server.public_base_url),
+            authenticated,
+        ],
         plugins=[SQLAlchemyPlugin(config=db), *document_schema_plugins()],
         type_decoders=QUERY_TYPE_DECODERS,
         lifespan=[backing_services],
@@ -154,12 +160,12 @@ def _openapi() -> OpenAPIConfig:
         version=__version__,
         description=(
             "Operations backend for youth sports clubs and union hiring halls. "
-            "Click **Authorize** (Swagger) or set the bearer token (Scalar) with an access token; "
+            "Click **Authorize** and paste an access token; "
             "in dev, `rollcall dev-token --tenant demo-club --role admin` prints one. "
             "Errors are RFC 9457 `application/problem+json`."
         ),
         path="/schema",
-        render_plugins=[ScalarRenderPlugin(path="/"), SwaggerRenderPlugin(path="/swagger")],
+        render_plugins=[swagger_ui()],
         components=Components(
             security_schemes={
                 BEARER_SCHEME: SecurityScheme(

@@ -246,6 +246,9 @@ class LogSettings:
 class ServerSettings:
     port: int = 8000
     public_base_url: str = "http://127.0.0.1:8000"
+    contract_link_url: str = "http://127.0.0.1:8000/sign/{token}"
+    """The link a parent receives (offer response, emails, dev banner): ``{token}`` is replaced by the contract's
+    token. Default: the signing page this API serves, ``$PUBLIC_BASE_URL/sign/{token}``."""
     cors_origins: tuple[str, ...] = ()
     data_dir: Path = Path(".rollcall")
     trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
@@ -284,9 +287,11 @@ class Settings:
         is_dev = environment == Environment.DEV.value
         port = env.integer("PORT", 8000, minimum=1, maximum=65535)
         data_dir = Path(env.get("DATA_DIR") or ".rollcall")
+        public_base_url = env.http_url("PUBLIC_BASE_URL", default=f"http://127.0.0.1:{port}" if is_dev else None)
         server = ServerSettings(
             port=port,
-            public_base_url=env.http_url("PUBLIC_BASE_URL", default=f"http://127.0.0.1:{port}" if is_dev else None),
+            public_base_url=public_base_url,
+            contract_link_url=env.link_template("CONTRACT_LINK_URL", default=f"{public_base_url}/sign/{{token}}"),
             cors_origins=env.origins("CORS_ORIGINS"),
             data_dir=data_dir,
             trusted_proxies=env.networks("TRUSTED_PROXIES"),
@@ -435,6 +440,17 @@ class _Env:
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise SettingsError(name, f"expected an http(s):// URL, got '{raw}'")
         return raw.rstrip("/")
+
+    def link_template(self, name: str, default: str) -> str:
+        """An http(s) URL holding ``{token}`` exactly once (in its path or query)."""
+        raw = self.get(name) or default
+        if raw.count("{token}") != 1:
+            raise SettingsError(name, f"expected an http(s):// URL containing {{token}} once, got '{raw}'")
+        placeholder = "rollcall-contract-token"
+        parts = urlsplit(raw.replace("{token}", placeholder))
+        if parts.scheme not in ("http", "https") or not parts.netloc or placeholder in parts.netloc:
+            raise SettingsError(name, f"expected an http(s):// URL containing {{token}} once, got '{raw}'")
+        return raw
 
     def networks(self, name: str) -> tuple[IPv4Network | IPv6Network, ...]:
         raw = self.get(name)

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 from sqlalchemy.engine import make_url
 
+from app.club.contracts import contract_link
 from app.club.demo import load_demo_data
 from app.config import Settings, SettingsError
 from app.core.auth.devkeys import ensure_dev_key
@@ -167,7 +168,7 @@ def _print_banner(
         "",
         "rollcall dev is up (Ctrl-C stops everything)",
         f"  API          {base_url}",
-        f"  OpenAPI UI   {base_url}/schema   (Swagger UI: {base_url}/schema/swagger)",
+        f"  OpenAPI UI   {base_url}/schema   (Swagger UI, served by the API itself)",
         f"  OpenAPI JSON {base_url}/schema/openapi.json",
         f"  Health       {base_url}/health/ready",
         f"  PostgreSQL   {database}{' (embedded)' if 'postgresql' in embedded else ''}",
@@ -178,7 +179,7 @@ def _print_banner(
         f"  Mail         smtp://{settings.smtp.host}:{settings.smtp.port}"
         + (f"   (local sink: every message is kept in {sink.directory}/)" if sink is not None else ""),
         "  Tenants      demo-club (club), demo-hall (hall)",
-        f"  Signing link {base_url}/api/v1/contracts/{offer_token}   (demo-club's open offer)"
+        f"  Signing link {contract_link(settings.server.contract_link_url, offer_token)}   (demo-club's open offer)"
         if offer_token
         else "  Signing link (none open: offer one with POST /api/v1/admin/contracts/offer)",
         "",

@@ -35,6 +35,12 @@ def test_production_settings_are_read_and_normalised() -> None:
     assert settings.auth.tenant_claim == "tenant"
     assert settings.auth.accept_dev_keys is False
     assert (settings.log.level, settings.log.format) == ("INFO", "json")
+    assert settings.server.contract_link_url == "https://club.example.org/sign/{token}"
+
+
+def test_a_club_spa_can_take_the_contract_links() -> None:
+    settings = settings_with(CONTRACT_LINK_URL="https://club.example.org/contracts?link={token}")
+    assert settings.server.contract_link_url == "https://club.example.org/contracts?link={token}"
 
 
 @pytest.mark.parametrize(
@@ -46,6 +52,10 @@ def test_production_settings_are_read_and_normalised() -> None:
         ("REDIS_URL", "http://redis", "REDIS_URL: expected a redis://"),
         ("PUBLIC_BASE_URL", None, "PUBLIC_BASE_URL: required but not set"),
         ("PUBLIC_BASE_URL", "club.example.org", "PUBLIC_BASE_URL: expected an http(s):// URL"),
+        ("CONTRACT_LINK_URL", "https://club.example.org/contracts", "CONTRACT_LINK_URL: expected an http(s):// URL"),
+        ("CONTRACT_LINK_URL", "https://club.example.org/{token}/{token}", "CONTRACT_LINK_URL: expected an http(s)"),
+        ("CONTRACT_LINK_URL", "club.example.org/c/{token}", "CONTRACT_LINK_URL: expected an http(s):// URL"),
+        ("CONTRACT_LINK_URL", "https://{token}.example.org/", "CONTRACT_LINK_URL: expected an http(s):// URL"),
         ("CORS_ORIGINS", "https://a.example.org/path", "CORS_ORIGINS: expected comma-separated origins"),
         ("PORT", "eighty", "PORT: expected an integer"),
         ("PORT", "70000", "PORT: must be between 1 and 65535"),

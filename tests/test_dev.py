@@ -66,10 +66,13 @@ def exercise(base: str, token: str, signing_link: str, data_dir: Path, *, sign: 
     )
     assert tampered.status_code == 401
     if sign:  # the demo's one open offer; once signed, later sessions have none
-        link = httpx.get(signing_link)
-        assert link.status_code == 200
-        assert link.json()["player_name"] == "Avery Okafor"
-        sign_and_see_the_welcome_in_the_mail_sink(signing_link, data_dir / "mail")
+        assert signing_link.startswith(f"{base}/sign/")  # the signing page, which calls the contract API
+        page = httpx.get(signing_link)
+        assert page.status_code == 200
+        assert page.headers["content-type"].startswith("text/html")
+        api_link = signing_link.replace("/sign/", "/api/v1/contracts/")
+        assert httpx.get(api_link).json()["player_name"] == "Avery Okafor"
+        sign_and_see_the_welcome_in_the_mail_sink(api_link, data_dir / "mail")
 
 
 def sign_and_see_the_welcome_in_the_mail_sink(signing_link: str, mail_dir: Path) -> None:

@@ -29,15 +29,6 @@ def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]
     ]
 
 
-@pytest.mark.parametrize(("path", "marker"), [("/schema", "scalar"), ("/schema/swagger", "swagger-ui")])
-async def test_the_interactive_uis_are_served(client: Client, path: str, marker: str) -> None:
-    response = await client.get(path)
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/html")
-    assert marker in response.text.lower()
-    assert "openapi" in response.text.lower()
-
-
 async def test_every_operation_has_an_id_a_tag_and_a_summary(document: dict[str, Any]) -> None:
     found = operations(document)
     assert found

@@ -60,8 +60,9 @@ def test_offer_sign_then_exactly_one_welcome_email(
         offer = admin.post("/contracts/offer", json={"player_id": player.json()["id"], "monthly_fee": 12500})
         assert offer.status_code == 200, offer.text
         link = offer.json()["contract_url"]
+        assert link.startswith(f"{base}/sign/")  # the parent's signing page; it posts to the contract API
         signed = httpx.post(
-            f"{link}/sign",
+            f"{link.replace('/sign/', '/api/v1/contracts/')}/sign",
             json={
                 "signed_by": "Dana Rivera",
                 "signature_png": b64(png()),

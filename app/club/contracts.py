@@ -6,6 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 from uuid import UUID
 
 import asyncpg
@@ -26,12 +27,14 @@ from app.core.db import native_connection
 from app.core.errors import ResourceNotFoundError, RuleViolationError, StateConflictError
 from app.outbox import emit
 from app.outbox.emit import Nudger
+from app.tenants.models import Tenant
 
 __all__ = [
     "ContractService",
     "ContractSigner",
     "Offer",
     "OfferResult",
+    "PublicContract",
     "Signature",
     "SignedContract",
     "contract_link",
@@ -41,9 +44,10 @@ __all__ = [
 logger = structlog.get_logger(__name__)
 
 
-def contract_link(public_base_url: str, token: str) -> str:
-    """The parent's signing link: the public contract endpoint under PUBLIC_BASE_URL."""
-    return f"{public_base_url}/api/v1/contracts/{token}"
+def contract_link(link_template: str, token: str) -> str:
+    """The parent's signing link: ``CONTRACT_LINK_URL`` with the token in place of ``{token}`` (the signing page
+    this API serves unless a club's own SPA takes the links)."""
+    return link_template.replace("{token}", quote(token, safe=""))
 
 
 def contract_token() -> str:
@@ -170,16 +174,21 @@ class ContractService:
         )
         return list(rows)
 
-    async def view(self, token: str) -> Player:
-        """The contract behind a signing link; an unknown or superseded token is simply not found."""
-        player = await self.session.scalar(
-            select(Player).where(Player.contract_token == token).options(selectinload(Player.teams))
-        )
-        if player is None:
+    async def view(self, token: str) -> PublicContract:
+        """The contract behind a signing link and its club; an unknown or superseded token is simply not found."""
+        row = (
+            await self.session.execute(
+                select(Player, Tenant)
+                .join(Tenant, Tenant.id == Player.tenant_id)
+                .where(Player.contract_token == token)
+                .options(selectinload(Player.teams))
+            )
+        ).one_or_none()
+        if row is None:
             raise ResourceNotFoundError("no contract at this link")
-        return player
+        return PublicContract(player=row[0], club=row[1])
 
-    async def decline(self, token: str, *, ip: str) -> Player:
+    async def decline(self, token: str, *, ip: str) -> PublicContract:
         """Decline an offered contract (409 otherwise): status ``declined``, audit, ``contract.declined``."""
         player = await self._locked_by_token(token)
         _require_offered(player, "declined")
@@ -188,7 +197,8 @@ class ContractService:
         self._record(player, AuditEvent.DECLINED, old_state, actor=f"public link from {ip}")
         emit(self.session, "player", player.id, CONTRACT_DECLINED, ContractDeclined(**_about(player)), player.tenant_id)
         await self.session.commit()
-        return player
+        club = await self.session.get_one(Tenant, player.tenant_id)
+        return PublicContract(player=player, club=club)
 
     def _record(self, player: Player, event: AuditEvent, old_state: dict[str, Any], *, actor: str) -> None:
         self.session.add(
@@ -253,7 +263,18 @@ def _state(player: Player) -> dict[str, Any]:
 
 
 @dataclass(frozen=True, slots=True)
+class PublicContract:
+    """A contract as its public link shows it: the player (teams loaded) and the club."""
+
+    player: Player
+    club: Tenant
+
+
+@dataclass(frozen=True, slots=True)
 class SignedContract:
+    club_name: str
+    brand_color: str | None
+    logo_url: str | None
     player_name: str
     teams: list[tuple[str, str]]
     """(name, season) of each team."""
@@ -311,6 +332,9 @@ class ContractSigner:
         if self.nudger is not None:
             self.nudger.schedule()
         return SignedContract(
+            club_name=row["club_name"],
+            brand_color=row["brand_color"],
+            logo_url=row["logo_url"],
             player_name=row["name"],
             teams=list(zip(row["team_names"], row["team_seasons"], strict=True)),
             monthly_fee=row["monthly_fee"],
@@ -372,8 +396,9 @@ _SIGN = """
         FROM signed AS s, teams_of
     )
     SELECT t.contract_status AS previous_status, EXISTS (SELECT 1 FROM signed) AS signed,
-           t.name, t.monthly_fee, teams_of.team_names, teams_of.team_seasons
-    FROM target AS t, teams_of
+           t.name, t.monthly_fee, teams_of.team_names, teams_of.team_seasons,
+           club.name AS club_name, club.brand_color, club.logo_url
+    FROM target AS t JOIN tenants AS club ON club.id = t.tenant_id, teams_of
     """
 
 

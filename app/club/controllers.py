@@ -360,8 +360,8 @@ class ContractController(Controller):
 
 
 def contract_url(settings: Settings, token: str) -> str:
-    """The parent's signing link, built from PUBLIC_BASE_URL."""
-    return contract_link(settings.server.public_base_url, token)
+    """The parent's signing link, built from CONTRACT_LINK_URL."""
+    return contract_link(settings.server.contract_link_url, token)
 
 
 class EmailBlastController(Controller):

@@ -255,7 +255,7 @@ async def blast_email(event: Event[BlastRequested], session: AsyncSession) -> Sk
     subject = _blast_subject(event, brand.name, parent.name, names)
     if not players:
         return await skip_email(session, job, subject, "no open offer left: every contract was answered meanwhile")
-    base_url = notifier().public_base_url
+    link_template = notifier().contract_link_url
     rendered = await render(
         "blast",
         subject=subject,
@@ -265,7 +265,7 @@ async def blast_email(event: Event[BlastRequested], session: AsyncSession) -> Sk
             {
                 "name": player.name,
                 "team": player.teams[0].name if player.teams else None,
-                "url": contract_link(base_url, player.contract_token or ""),
+                "url": contract_link(link_template, player.contract_token or ""),
             }
             for player in players
         ],

@@ -11,9 +11,9 @@ from litestar.params import Body, FromPath
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from app.club.contracts import ContractService, ContractSigner, Signature
-from app.club.models import ContractStatus, Player
-from app.club.schemas import ContractTeam, ContractView, SignRequest
+from app.club.contracts import ContractService, ContractSigner, PublicContract, Signature
+from app.club.models import ContractStatus
+from app.club.schemas import ContractClub, ContractTeam, ContractView, SignRequest
 from app.club.signatures import decode_signature
 from app.config import Settings
 from app.core.client_ip import client_ip
@@ -94,6 +94,7 @@ class PublicContractController(Controller):
         signed = await ContractSigner(db_engine, request.app.state.nudger).sign(token, signature)
         teams = [ContractTeam(name=name, season=season) for name, season in signed.teams]
         return ContractView(
+            club=ContractClub(name=signed.club_name, brand_color=signed.brand_color, logo_url=signed.logo_url),
             player_name=signed.player_name,
             teams=teams,
             season=teams[0].season if teams else None,
@@ -118,9 +119,11 @@ class PublicContractController(Controller):
         return _view(await ContractService(db_session).decline(token, ip=ip), settings)
 
 
-def _view(player: Player, settings: Settings) -> ContractView:
+def _view(contract: PublicContract, settings: Settings) -> ContractView:
+    player, club = contract.player, contract.club
     teams = [ContractTeam(name=team.name, season=team.season) for team in player.teams]
     return ContractView(
+        club=ContractClub(name=club.name, brand_color=club.brand_color, logo_url=club.logo_url),
         player_name=player.name,
         teams=teams,
         season=teams[0].season if teams else None,

@@ -188,13 +188,25 @@ class ContractTeam(msgspec.Struct, kw_only=True):
     season: str
 
 
+class ContractClub(msgspec.Struct, kw_only=True):
+    """The club asking for the signature, as its signing page shows it."""
+
+    name: str
+    brand_color: str | None
+    """``#rrggbb``."""
+    logo_url: str | None
+    """An https URL."""
+
+
 class ContractView(msgspec.Struct, kw_only=True):
     """What the parent is asked to sign (the public link's page)."""
 
+    club: ContractClub
     player_name: str
     teams: list[ContractTeam]
     season: str | None
     monthly_fee: int | None
+    """In cents."""
     contract_version: str
     status: ContractStatus
 

@@ -21,6 +21,9 @@ __all__ = ["RequestLogMiddleware", "configure_logging"]
 
 REQUEST_LOGGER = "rollcall.request"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,200}$")
+_ARQ_WORKER = "arq.worker"
+# arq's own format strings for a job's start and its success (arq/worker.py, ``Worker.run_job``).
+_ARQ_JOB_RUN_LINES = frozenset({"%6.2fs → %s(%s)%s", "%6.2fs ← %s ● %s"})
 
 
 def configure_logging(settings: LogSettings) -> None:
@@ -57,6 +60,31 @@ def configure_logging(settings: LogSettings) -> None:
     logging.getLogger("uvicorn.access").disabled = True
     for noisy in ("httpx", "httpcore", "asyncio"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    # arq's DEBUG lines (a routine cron run, a cron another worker took) come every second: even at
+    # LOG_LEVEL=DEBUG they would bury everything else, so arq logs from INFO up.
+    logging.getLogger("arq").setLevel(max(logging.INFO, root.level))
+    logging.getLogger(_ARQ_WORKER).addFilter(_ROUTINE_CRON_RUNS_AT_DEBUG)
+
+
+class _RoutineCronRunsAtDebug(logging.Filter):
+    """Demotes arq's start (``→``) and success (``●``) lines of cron jobs to DEBUG.
+
+    The outbox sweep runs every second; its two INFO lines a second would drown
+    the console. Failures, retries and every other job's lines keep their level.
+    A logger filter runs after the INFO level check, so the DEBUG one is made here.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.INFO or record.msg not in _ARQ_JOB_RUN_LINES:
+            return True
+        ref = record.args[1] if isinstance(record.args, tuple) and len(record.args) > 1 else None
+        if not (isinstance(ref, str) and ref.startswith("cron:")):  # other jobs: "<job id>:<function>"
+            return True
+        record.levelno, record.levelname = logging.DEBUG, logging.getLevelName(logging.DEBUG)
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+
+_ROUTINE_CRON_RUNS_AT_DEBUG = _RoutineCronRunsAtDebug()
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]

@@ -42,10 +42,11 @@ logger = structlog.get_logger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Notifier:
-    """What email handlers need from the process: the mailer and the public base URL for links."""
+    """What email handlers need from the process: the mailer and the template of the links people receive."""
 
     mailer: Mailer
-    public_base_url: str
+    contract_link_url: str
+    """``CONTRACT_LINK_URL``: ``{token}`` marks where a contract's token goes."""
 
 
 _notifier: Notifier | None = None
@@ -54,7 +55,7 @@ _notifier: Notifier | None = None
 def configure_notifier(settings: Settings) -> Notifier:
     """Set the process's notifier (workers call this at start-up; tests point it at their SMTP server)."""
     global _notifier  # noqa: PLW0603  (one per process, like the settings)
-    _notifier = Notifier(Mailer(settings.smtp), settings.server.public_base_url)
+    _notifier = Notifier(Mailer(settings.smtp), settings.server.contract_link_url)
     return _notifier
 
 

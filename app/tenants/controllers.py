@@ -54,7 +54,7 @@ class TenantController(Controller):
                 examples=[
                     Example(
                         summary="Brand the club's emails",
-                        value={"brand_color": "#0b6e4f", "logo_url": "https://cdn.example.org/kings.png"},
+                        value={"brand_color": "#0b6e4f", "logo_url": "https://kings.example.org/logo.png"},
                     )
                 ],
             ),

@@ -50,7 +50,7 @@ async def test_a_first_offer_mints_a_link_audits_and_emits(club: ClubAdmin, kit:
         "player_id": player["id"],
         "previous_status": "none",
         "new_status": "offered",
-        "contract_url": f"https://rollcall.test/api/v1/contracts/{row.contract_token}",
+        "contract_url": f"https://rollcall.test/sign/{row.contract_token}",
         "moved_teams": None,
         "previous_signed_state_archived": False,
         "actor": "staff@demo-club.test",

@@ -91,6 +91,7 @@ async def test_the_link_shows_what_is_signed(client: Client, club: ClubAdmin, ki
     response = await client.get(f"{LINKS}/{token}")
     assert response.status_code == 200
     assert response.json() == {
+        "club": {"name": "Demo Youth Soccer Club", "brand_color": None, "logo_url": None},
         "player_name": "Sam Rivera",
         "teams": [{"name": "U12 Kings Elite", "season": "2026-27"}],
         "season": "2026-27",
