@@ -7,9 +7,11 @@ Without Chromium (or Playwright's driver) every test here is skipped with the re
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import re
+import secrets
 import shutil
 import subprocess
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -19,9 +21,15 @@ from pathlib import Path
 
 import httpx
 import pytest
+from redis import Redis
 
+from app.config import Settings
+from app.core.db import alembic_commands
+from app.core.embedded import redis_database
 from app.notify.sink import MailSink
+from tests.conftest import TEST_REDIS_DB, base_env, create_database, drop_database
 from tests.processes import free_port, rollcall, rollcall_process, wait_until_ready
+from tests.tokens import SigningKeys
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 CHROMIUM_FLAGS = [
@@ -37,6 +45,8 @@ ARTIFACTS = Path(__file__).parent / "artifacts"
 AXE_PROJECT = Path(__file__).parent / "axe"
 AXE_SCRIPT = AXE_PROJECT / "node_modules" / "axe-core" / "axe.min.js"
 PHONE = {"width": 375, "height": 812}
+BROWSER_REDIS_DB = TEST_REDIS_DB - 2
+"""The shared stack's Redis database (the suite's own is flushed after each test)."""
 
 try:
     from playwright.async_api import Browser, Page, async_playwright
@@ -107,10 +117,59 @@ def start_stack(env: dict[str, str], tmp_path: Path, **overrides: str) -> Iterat
         yield Stack(base_url=base_url, demo_link=f"{base_url}/sign/{token[1]}", env=stack_env, mail=mail)
 
 
+@pytest.fixture(scope="session")
+async def browser_database(servers: tuple[str, str]) -> AsyncIterator[str]:
+    """The browser tests' own database: the shared stack keeps its data across tests (no truncation)."""
+    name = f"rollcall_browser_{secrets.token_hex(4)}"
+    url = await create_database(servers[0], name)
+    settings = Settings.from_env({**base_env(url, servers[1]), "DB_POOL_SIZE": "0"}).database
+    await asyncio.to_thread(lambda: alembic_commands(settings).upgrade())
+    yield url
+    await drop_database(servers[0], name)
+
+
+@pytest.fixture(scope="session")
+def stack(
+    browser_database: str, servers: tuple[str, str], signing_keys: SigningKeys, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    """One API and worker for the browser tests, as an operator runs them, with the demo club loaded."""
+    root = tmp_path_factory.mktemp("browser-stack")
+    redis_url = redis_database(servers[1], BROWSER_REDIS_DB)
+    Redis.from_url(redis_url).flushdb()
+    env = base_env(
+        browser_database,
+        redis_url,
+        AUTH_JWKS_FILE=str(signing_keys.jwks_path),
+        DATA_DIR=str(root / "data"),
+        SIGNATURE_STORAGE_URL=f"file://{root / 'signatures'}",
+    )
+    yield from start_stack(env, root)
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A new player of the demo club (Dana Okafor's child, on U12 Kings Elite) with an open offer."""
+
+    link: str
+    player_id: str
+    player_name: str
+
+
 @pytest.fixture
-def stack(env: dict[str, str], tmp_path: Path) -> Iterator[Stack]:
-    """The API and a worker as an operator runs them, with the demo club loaded and its open offer's link."""
-    yield from start_stack(env, tmp_path)
+def offer(stack: Stack, mint: Callable[..., str]) -> Offer:
+    """A fresh signing link for this test; the shared stack's rate limit starts over."""
+    redis = Redis.from_url(stack.env["REDIS_URL"])
+    for key in redis.scan_iter("rollcall:ratelimit:*"):
+        redis.delete(key)
+    name = f"Avery {secrets.token_hex(3)}"
+    with stack.admin(mint(tenant="demo-club", roles=["admin"])) as admin:
+        [kings] = admin.get("/teams", params={"season": "2026-27", "tier": "elite"}).json()["items"]
+        [dana] = admin.get("/parents", params={"email": "dana.okafor@example.org"}).json()["items"]
+        player = admin.post("/players", json={"name": name, "team_ids": [kings["id"]], "parent_id": dana["id"]})
+        assert player.status_code == 201, player.text
+        offered = admin.post("/contracts/offer", json={"player_id": player.json()["id"], "monthly_fee": 12500})
+        assert offered.status_code == 200, offered.text
+    return Offer(link=offered.json()["contract_url"], player_id=player.json()["id"], player_name=name)
 
 
 @pytest.fixture

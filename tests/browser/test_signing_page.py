@@ -13,17 +13,21 @@ import asyncpg
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.browser.conftest import Stack, start_stack
+from tests.browser.conftest import Offer, Stack, start_stack
 from tests.browser.images import dark_pixels
 from tests.club.test_public_link import asyncpg_dsn, storage_root
 
 SERIOUS = {"serious", "critical"}
 
 
-async def player(stack: Stack, name: str = "Avery Okafor") -> asyncpg.Record:
+async def player(stack: Stack, offer: Offer | None = None) -> asyncpg.Record:
+    """The player behind ``offer`` (else the demo's own Avery Okafor)."""
     connection = await asyncpg.connect(asyncpg_dsn(stack.env))
     try:
-        row = await connection.fetchrow("SELECT * FROM players WHERE name = $1", name)
+        if offer is None:
+            row = await connection.fetchrow("SELECT * FROM players WHERE name = 'Avery Okafor'")
+        else:
+            row = await connection.fetchrow("SELECT * FROM players WHERE id = $1::uuid", offer.player_id)
     finally:
         await connection.close()
     assert row is not None
@@ -54,19 +58,24 @@ async def accessibility_violations(page: Page, axe_source: str) -> list[dict[str
     ]
 
 
-def wait_for_mail(stack: Stack, count: int, timeout: float = 30) -> list[Any]:
+def mail_about(stack: Stack, offer: Offer) -> list[Any]:
+    """The messages the stack's SMTP server received that name this test's player."""
+    return [message for message in stack.mail.received() if offer.player_name in message.as_string()]
+
+
+def wait_for_mail(stack: Stack, offer: Offer, timeout: float = 30) -> list[Any]:
     deadline = time.monotonic() + timeout
-    while len(stack.mail.received()) < count:
+    while not mail_about(stack, offer):
         assert time.monotonic() < deadline, f"no email within {timeout}s"
         time.sleep(0.1)
-    return stack.mail.received()
+    return mail_about(stack, offer)
 
 
 async def test_a_parent_draws_accepts_and_signs_on_a_phone(
-    page: Page, stack: Stack, axe_source: str, screenshot: Callable[[str], Path]
+    page: Page, stack: Stack, offer: Offer, axe_source: str, screenshot: Callable[[str], Path]
 ) -> None:
-    await page.goto(stack.demo_link)
-    await expect(page.get_by_role("heading", name="Player contract for Avery Okafor")).to_be_visible()
+    await page.goto(offer.link)
+    await expect(page.get_by_role("heading", name=f"Player contract for {offer.player_name}")).to_be_visible()
     await expect(page.locator("#club-name")).to_have_text("Demo Youth Soccer Club")
     await expect(page.locator("#teams")).to_have_text("U12 Kings Elite")
     await expect(page.locator("#season")).to_have_text("2026-27")
@@ -82,26 +91,26 @@ async def test_a_parent_draws_accepts_and_signs_on_a_phone(
     await page.get_by_role("button", name="Sign", exact=True).click()
 
     await expect(page.get_by_role("heading", name="Thank you: the contract is signed")).to_be_visible()
-    await expect(page.locator("#done-text")).to_contain_text("Avery Okafor's contract with U12 Kings Elite")
+    await expect(page.locator("#done-text")).to_contain_text(f"{offer.player_name}'s contract with U12 Kings Elite")
     await page.screenshot(path=screenshot("signing-page-phone-signed"), full_page=True)
     assert await accessibility_violations(page, axe_source) == []
 
-    row = await player(stack)
+    row = await player(stack, offer)
     assert (row["contract_status"], row["contract_signed_by"]) == ("signed", "Dana Okafor")
     stored = (storage_root(stack.env) / row["contract_signature"]).read_bytes()
     assert dark_pixels(stored) > 200  # a real drawing, not a blank canvas
 
-    [welcome] = await asyncio.to_thread(wait_for_mail, stack, 1)
+    [welcome] = await asyncio.to_thread(wait_for_mail, stack, offer)
     assert welcome["To"] == "dana.okafor@example.org"
     assert welcome["Subject"] == "Welcome to U12 Kings Elite, Demo Youth Soccer Club"
 
-    await page.goto(stack.demo_link)  # the link again, later
+    await page.goto(offer.link)  # the link again, later
     await expect(page.get_by_role("heading", name="This contract is already signed")).to_be_visible()
-    assert len(stack.mail.received()) == 1
+    assert len(mail_about(stack, offer)) == 1
 
 
-async def test_an_empty_canvas_cannot_be_signed(page: Page, stack: Stack) -> None:
-    await page.goto(stack.demo_link)
+async def test_an_empty_canvas_cannot_be_signed(page: Page, stack: Stack, offer: Offer) -> None:
+    await page.goto(offer.link)
     await page.get_by_label("Your full name").fill("Dana Okafor")
     await page.get_by_label("I accept the terms of this contract").check()
     posts: list[str] = []
@@ -112,22 +121,22 @@ async def test_an_empty_canvas_cannot_be_signed(page: Page, stack: Stack) -> Non
     await page.get_by_role("button", name="Sign", exact=True).click()
     await expect(page.locator("#pad-error")).to_be_visible()
     assert posts == []
-    assert (await player(stack))["contract_status"] == "offered"
+    assert (await player(stack, offer))["contract_status"] == "offered"
 
 
-async def test_a_drawing_that_is_cleared_must_be_drawn_again(page: Page, stack: Stack) -> None:
-    await page.goto(stack.demo_link)
+async def test_a_drawing_that_is_cleared_must_be_drawn_again(page: Page, stack: Stack, offer: Offer) -> None:
+    await page.goto(offer.link)
     await page.get_by_label("Your full name").fill("Dana Okafor")
     await draw_signature(page)
     await page.get_by_role("button", name="Clear").click()
     await page.get_by_label("I accept the terms of this contract").check()
     await page.get_by_role("button", name="Sign", exact=True).click()
     await expect(page.locator("#pad-error")).to_be_visible()
-    assert (await player(stack))["contract_status"] == "offered"
+    assert (await player(stack, offer))["contract_status"] == "offered"
 
 
-async def test_a_keyboard_user_signs_with_the_typed_name(page: Page, stack: Stack) -> None:
-    await page.goto(stack.demo_link)
+async def test_a_keyboard_user_signs_with_the_typed_name(page: Page, stack: Stack, offer: Offer) -> None:
+    await page.goto(offer.link)
     await expect(page.locator("#form-title")).to_be_focused()
     await page.keyboard.press("Tab")
     await expect(page.get_by_label("Your full name")).to_be_focused()
@@ -147,22 +156,22 @@ async def test_a_keyboard_user_signs_with_the_typed_name(page: Page, stack: Stac
     await page.keyboard.press("Tab")
     await page.keyboard.press("Enter")  # sign
     await expect(page.get_by_role("heading", name="Thank you: the contract is signed")).to_be_visible()
-    row = await player(stack)
+    row = await player(stack, offer)
     assert row["contract_status"] == "signed"
     assert dark_pixels((storage_root(stack.env) / row["contract_signature"]).read_bytes()) > 100
 
 
-async def test_a_parent_declines_after_confirming(page: Page, stack: Stack, axe_source: str) -> None:
-    await page.goto(stack.demo_link)
+async def test_a_parent_declines_after_confirming(page: Page, stack: Stack, offer: Offer, axe_source: str) -> None:
+    await page.goto(offer.link)
     await page.get_by_role("button", name="Decline").click()
     await expect(page.locator("#decline-question")).to_be_focused()
     await page.get_by_role("button", name="Keep the offer").click()
-    assert (await player(stack))["contract_status"] == "offered"
+    assert (await player(stack, offer))["contract_status"] == "offered"
     await page.get_by_role("button", name="Decline").click()
     await page.get_by_role("button", name="Yes, decline").click()
     await expect(page.get_by_role("heading", name="You declined this contract")).to_be_visible()
     assert await accessibility_violations(page, axe_source) == []
-    assert (await player(stack))["contract_status"] == "declined"
+    assert (await player(stack, offer))["contract_status"] == "declined"
     await page.reload()
     await expect(page.get_by_role("heading", name="You declined this contract")).to_be_visible()
 
@@ -173,13 +182,13 @@ async def test_an_unknown_link_says_so(page: Page, stack: Stack, axe_source: str
     assert await accessibility_violations(page, axe_source) == []
 
 
-async def test_a_link_signed_elsewhere_meanwhile_shows_it_is_signed(page: Page, stack: Stack) -> None:
-    await page.goto(stack.demo_link)
+async def test_a_link_signed_elsewhere_meanwhile_shows_it_is_signed(page: Page, stack: Stack, offer: Offer) -> None:
+    await page.goto(offer.link)
     await page.get_by_label("Your full name").fill("Dana Okafor")
     await draw_signature(page)
     await page.get_by_label("I accept the terms of this contract").check()
     other = await page.context.new_page()  # the other parent, on another device
-    await other.goto(stack.demo_link)
+    await other.goto(offer.link)
     await other.get_by_label("Your full name").fill("Sam Okafor")
     await draw_signature(other)
     await other.get_by_label("I accept the terms of this contract").check()
@@ -187,11 +196,11 @@ async def test_a_link_signed_elsewhere_meanwhile_shows_it_is_signed(page: Page, 
     await expect(other.get_by_role("heading", name="Thank you: the contract is signed")).to_be_visible()
     await page.get_by_role("button", name="Sign", exact=True).click()  # 409
     await expect(page.get_by_role("heading", name="This contract is already signed")).to_be_visible()
-    assert (await player(stack))["contract_signed_by"] == "Sam Okafor"
+    assert (await player(stack, offer))["contract_signed_by"] == "Sam Okafor"
 
 
-async def test_a_network_error_keeps_the_drawing_for_the_retry(page: Page, stack: Stack) -> None:
-    await page.goto(stack.demo_link)
+async def test_a_network_error_keeps_the_drawing_for_the_retry(page: Page, stack: Stack, offer: Offer) -> None:
+    await page.goto(offer.link)
     await page.get_by_label("Your full name").fill("Dana Okafor")
     await draw_signature(page)
     await page.get_by_label("I accept the terms of this contract").check()
@@ -200,7 +209,7 @@ async def test_a_network_error_keeps_the_drawing_for_the_retry(page: Page, stack
     await page.get_by_role("button", name="Sign", exact=True).click()
     await expect(page.locator("#form-status")).to_contain_text("Your signature is kept")
     assert await page.evaluate("document.getElementById('pad').toDataURL()") == drawn
-    assert (await player(stack))["contract_status"] == "offered"
+    assert (await player(stack, offer))["contract_status"] == "offered"
     await page.context.set_offline(False)
     await page.get_by_role("button", name="Sign", exact=True).click()
     await expect(page.get_by_role("heading", name="Thank you: the contract is signed")).to_be_visible()
