@@ -24,6 +24,7 @@ from app.club.controllers import (
     PlayerController,
     TeamController,
 )
+from app.club.jerseys.controllers import AdminJerseyOrderController, JerseyOrderController
 from app.club.public import PublicContractController
 from app.club.signatures import configure_signature_storage
 from app.config import Settings, SettingsError, get_settings
@@ -37,7 +38,7 @@ from app.core.health import HealthController
 from app.core.logging import RequestLogMiddleware, configure_logging
 from app.core.metrics import MetricsController, http_metrics
 from app.core.openapi import document_schema_plugins
-from app.core.query import QUERY_TYPE_DECODERS
+from app.core.query import QUERY_TYPE_DECODERS, refuse_unknown_query_parameters
 from app.core.ratelimit import RequestCounter
 from app.outbox.controllers import OutboxController
 from app.outbox.emit import Nudger
@@ -96,6 +97,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PlayerController,
             ContractController,
             EmailBlastController,
+            JerseyOrderController,
+            AdminJerseyOrderController,
         ],
         security=[{BEARER_SCHEME: []}],
         dependencies={"principal": Provide(provide_principal, sync_to_thread=False)},
@@ -111,7 +114,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         plugins=[SQLAlchemyPlugin(config=db), *document_schema_plugins()],
         type_decoders=QUERY_TYPE_DECODERS,
         lifespan=[backing_services],
-        middleware=[http_metrics, DefineMiddleware(BearerAuthMiddleware, exclude=["^/schema"])],
+        middleware=[
+            http_metrics,
+            DefineMiddleware(BearerAuthMiddleware, exclude=["^/schema"]),
+            refuse_unknown_query_parameters,
+        ],
         exception_handlers=problem_exception_handlers(),
         cors_config=_cors(settings),
         openapi_config=_openapi(),
@@ -181,6 +188,7 @@ def _openapi() -> OpenAPIConfig:
             Tag(name="tenants", description="The caller's organisation"),
             Tag(name="roster", description="Teams, parents and players of a club"),
             Tag(name="contracts", description="Player contracts: offer, audit"),
+            Tag(name="jersey orders", description="Jerseys ordered by a club's users, reconciled by its staff"),
             Tag(name="outbox", description="Event delivery: inspect, replay, discard, ping"),
             Tag(name="operations", description="Metrics for Prometheus"),
         ],

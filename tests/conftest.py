@@ -16,6 +16,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
@@ -172,6 +173,20 @@ def admin_token(mint: Callable[..., str], tenants: None) -> str:
 def admin(admin_token: str) -> dict[str, str]:
     """Request headers of demo-club's admin."""
     return {"Authorization": f"Bearer {admin_token}"}
+
+
+@pytest.fixture(autouse=True)
+def forget_config_keys() -> Iterator[None]:
+    """advanced-alchemy gives each config a key not yet in a process-wide registry, probing ``key_1``, ``key_2``,
+    … one recursive call per key taken: after ~1,000 apps in one process (one per test) that overflows the
+    stack. A server builds one config; each test here starts from an empty registry."""
+    yield
+    for registry in (
+        "_SESSION_SCOPE_KEY_REGISTRY",
+        "_ENGINE_APP_STATE_KEY_REGISTRY",
+        "_SESSIONMAKER_APP_STATE_KEY_REGISTRY",
+    ):
+        getattr(SQLAlchemyAsyncConfig, registry).clear()
 
 
 @pytest.fixture(autouse=True)

@@ -134,6 +134,12 @@ async def test_operators_import_a_row_into_every_table_with_plain_sql(database_u
         )
         await insert("outbox_deliveries", "(event_id, handler, outcome) VALUES ($1, 'import', 'done')", event["id"])
         await insert("groupme_groups", "(group_id, tenant_id) VALUES ('91234', $1)", tenant["id"])
+        await insert(
+            "jersey_public_orders",
+            "(tenant_id, submitter_keycloak_sub, email, player_name, size, kq, tier)"
+            " VALUES ($1, 'kc-1', 'dana@example.org', 'Sam', 'YM', 'kings', 'elite')",
+            tenant["id"],
+        )
         tables = {
             row["tablename"]
             for row in await connection.fetch(

@@ -75,3 +75,19 @@ async def test_a_query_parameter_outside_its_documented_range_is_a_400_naming_it
 ) -> None:
     errors = await refusal(client, url, admin)
     assert [error["field"] for error in errors] == [field]
+
+
+async def test_a_query_parameter_the_operation_does_not_take_is_a_400_naming_it(
+    client: AsyncTestClient[Litestar], admin: dict[str, str]
+) -> None:
+    response = await client.get("/api/v1/admin/teams?seasn=2026-27&limit=5", headers=admin)
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"field": "seasn", "message": "not a parameter of this operation", "source": "query"}
+    ]
+    assert (await client.get("/api/v1/admin/teams?season=2026-27&limit=5", headers=admin)).status_code == 200
+
+
+async def test_pages_and_files_take_any_query_string(client: AsyncTestClient[Litestar]) -> None:
+    assert (await client.get("/sign/some-token?utm_source=email")).status_code == 200
+    assert (await client.get("/static/sign/sign.css?v=anything")).status_code == 200

@@ -22,7 +22,13 @@ __all__ = ["HANDLER_MODULES", "worker_settings"]
 
 logger = structlog.get_logger(__name__)
 
-HANDLER_MODULES: tuple[str, ...] = ("app.outbox.events", "app.club.events", "app.club.notifications")
+HANDLER_MODULES: tuple[str, ...] = (
+    "app.outbox.events",
+    "app.club.events",
+    "app.club.notifications",
+    "app.club.jerseys.events",
+    "app.club.jerseys.notifications",
+)
 """Modules whose import registers the outbox handlers this worker runs."""
 
 

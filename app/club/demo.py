@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.club.contracts import ContractService, Offer
+from app.club.jerseys.models import JerseyOrder, JerseySize, OrderStatus
 from app.club.models import AuditSource, ContractStatus, Parent, Player, Program, Team, Tier
 from app.tenants.services import TenantService
 
@@ -69,7 +70,32 @@ async def _roster(session: AsyncSession, tenant_id: UUID) -> None:
         Player(tenant_id=tenant_id, name="Sofia Martins", birth_year=2015, parent_id=lee.id, teams=[queens]),
     ]
     session.add_all(players)
+    await session.flush()
+    session.add_all(_jersey_orders(tenant_id, dana, lee, players))
     await session.commit()
     await ContractService(session).offer(
         tenant_id, Offer(players[0].id, monthly_fee=12500), actor="demo-data", source=AuditSource.CLI
     )
+
+
+def _jersey_orders(tenant_id: UUID, dana: Parent, lee: Parent, players: list[Player]) -> list[JerseyOrder]:
+    """A few orders at different stages, linked to the roster, and one nobody could match yet."""
+    avery, jordan, _, sofia = players
+
+    def order(**fields: object) -> JerseyOrder:
+        return JerseyOrder(tenant_id=tenant_id, **fields)
+
+    return [
+        order(submitter_keycloak_sub="demo-dana", email=dana.email, player_name=avery.name, jersey_number=7,
+              size=JerseySize.YOUTH_M, kq=Program.KINGS, tier=Tier.ELITE, status=OrderStatus.PAID,
+              parent_id=dana.id, player_id=avery.id),
+        order(submitter_keycloak_sub="demo-lee", email=lee.email, player_name=jordan.name, jersey_number=11,
+              size=JerseySize.YOUTH_L, kq=Program.KINGS, tier=Tier.ELITE, status=OrderStatus.RECONCILED,
+              parent_id=lee.id, player_id=jordan.id),
+        order(submitter_keycloak_sub="demo-lee", email=lee.email, player_name=sofia.name, jersey_number=None,
+              size=JerseySize.YOUTH_S, kq=Program.QUEENS, tier=Tier.SELECT, status=OrderStatus.SUBMITTED,
+              parent_id=lee.id, player_id=sofia.id, notes="Name on the back: SOFIA"),
+        order(submitter_keycloak_sub="demo-grandparent", email="pat.okafor@example.org", player_name="Avery O.",
+              jersey_number=7, size=JerseySize.ADULT_S, kq=Program.KINGS, tier=Tier.ELITE,
+              status=OrderStatus.SUBMITTED, notes="A gift from grandma"),
+    ]  # fmt: skip

@@ -25,6 +25,8 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.params import FromPath
 from litestar.static_files import create_static_files_router
 
+from app.core.query import ANY_QUERY
+
 __all__ = ["STATIC_DIR", "SWAGGER_UI_VERSION", "browser_routes", "swagger_ui"]
 
 WEB_DIR = Path(__file__).parent
@@ -32,7 +34,7 @@ STATIC_DIR = WEB_DIR / "static"
 SWAGGER_UI_DIR = STATIC_DIR / "swagger-ui"
 SWAGGER_UI_VERSION: str = json.loads((SWAGGER_UI_DIR / "VENDORED.json").read_text())["version"]
 
-_PUBLIC = {"exclude_from_auth": True}
+_PUBLIC = {"exclude_from_auth": True, ANY_QUERY: True}  # no login; links may carry ?v=… or an email's tracking
 
 
 def browser_routes(public_base_url: str) -> list[Router]:

@@ -24,3 +24,19 @@ async def test_demo_data_is_a_small_club_with_one_open_offer(session: AsyncSessi
     assert (counts.teams, counts.parents, counts.players, counts.offered, counts.tenants) == (2, 3, 4, 1, 2)
     offer = (await kit.sql("SELECT name, contract_token FROM players WHERE contract_status = 'offered'"))[0]
     assert (offer.name, offer.contract_token) == ("Avery Okafor", token)
+
+
+async def test_demo_data_has_jersey_orders_at_every_stage_and_one_unlinked(session: AsyncSession, kit: Kit) -> None:
+    await load_demo_data(session)
+    await load_demo_data(session)
+    orders = await kit.sql(
+        "SELECT o.status, o.parent_id, o.player_id, p.name AS player FROM jersey_public_orders AS o "
+        "JOIN tenants AS t ON t.id = o.tenant_id AND t.slug = 'demo-club' "
+        "LEFT JOIN players AS p ON p.id = o.player_id ORDER BY o.status, p.name"
+    )
+    assert len(orders) == 4
+    assert {order.status for order in orders} == {"submitted", "reconciled", "paid"}
+    unlinked = [order for order in orders if order.parent_id is None]
+    assert len(unlinked) == 1
+    assert unlinked[0].player_id is None
+    assert {order.player for order in orders if order.player} == {"Avery Okafor", "Jordan Martins", "Sofia Martins"}
