@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import gc
-import sys
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
 from arq.connections import ArqRedis
 from litestar import Litestar, Router
+from litestar.config.app import AppConfig
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme, Tag
+from litestar.plugins import InitPluginProtocol
 
 from app import __version__
 from app.club.controllers import (
@@ -27,9 +28,9 @@ from app.club.controllers import (
 from app.club.jerseys.controllers import AdminJerseyOrderController, JerseyOrderController
 from app.club.public import PublicContractController
 from app.club.signatures import configure_signature_storage
-from app.config import Settings, SettingsError, get_settings
+from app.config import Settings, load_settings_or_exit
 from app.core.auth import provide_principal
-from app.core.auth.middleware import Authenticator, BearerAuthMiddleware, TenantDirectory
+from app.core.auth.middleware import Authenticator, BearerAuthMiddleware
 from app.core.auth.tokens import TokenVerifier, key_source_for
 from app.core.db import alchemy_config
 from app.core.errors import problem_exception_handlers
@@ -39,10 +40,12 @@ from app.core.logging import RequestLogMiddleware, configure_logging
 from app.core.metrics import MetricsController, http_metrics
 from app.core.openapi import document_schema_plugins
 from app.core.query import QUERY_TYPE_DECODERS, refuse_unknown_query_parameters
-from app.core.ratelimit import RequestCounter
+from app.core.ratelimit import PublicRateLimit, RequestCounter
 from app.outbox.controllers import OutboxController
-from app.outbox.emit import Nudger
+from app.outbox.emit import Nudger, nudging
+from app.outbox.metrics import refresh_outbox_gauges
 from app.tenants.controllers import TenantController
+from app.tenants.directory import TenantDirectory
 from app.web.pages import browser_routes, swagger_ui
 
 __all__ = ["create_app"]
@@ -54,82 +57,107 @@ def create_app(settings: Settings | None = None) -> Litestar:
     """Build the app. Without ``settings`` they are read from the environment (a bad one exits with one line)."""
     settings = settings or load_settings_or_exit()
     configure_logging(settings.log)
-    nudger = Nudger()
-    db = alchemy_config(settings.database, nudger=nudger)
-    configure_signature_storage(settings.server.signature_storage_url)
+    # The schema plugins go in the constructor: there they take precedence over Litestar's own.
+    app = Litestar(plugins=[ApplicationCore(settings), *document_schema_plugins()], debug=False, logging_config=None)
+    # Outermost: request id and the request log line cover routing errors (404/405) too.
+    app.asgi_handler = RequestLogMiddleware(app.asgi_handler, json_lines=settings.log.format == "json")
+    return app
 
-    @asynccontextmanager
-    async def backing_services(app: Litestar) -> AsyncGenerator[None, None]:
-        # One lazy client (no connection until used): readiness pings it, nudges enqueue through it.
-        redis = ArqRedis.from_url(settings.redis.url, socket_connect_timeout=2, socket_timeout=5)
-        nudger.pool = redis
-        key_source = key_source_for(settings.auth)
-        app.state.redis = redis
-        app.state.request_counter = RequestCounter(redis)
-        app.state.authenticator = Authenticator(
+
+class ApplicationCore(InitPluginProtocol):
+    """The app as a list of parts: its process-wide objects, routes, dependencies, middleware and documents.
+
+    Handlers receive what they need as dependencies (``settings``, ``nudger``, ``redis``, ``gauges``);
+    the authenticator and the rate limit are given theirs when built. Nothing is looked up in ``app.state``.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.nudger = Nudger()
+        self.db = alchemy_config(settings.database, session_info=nudging(self.nudger))
+        # One lazy client (no connection until used): readiness pings it, nudges and rate counts go through it.
+        self.redis = ArqRedis.from_url(settings.redis.url, socket_connect_timeout=2, socket_timeout=5)
+        self.key_source = key_source_for(settings.auth)
+        self.authenticator = Authenticator(
             verifier=TokenVerifier(
-                keys=key_source,
+                keys=self.key_source,
                 issuer=settings.auth.issuer,
                 audience=settings.auth.audience,
                 leeway_seconds=settings.auth.leeway_seconds,
                 accept_dev_keys=settings.auth.accept_dev_keys,
             ),
-            tenants=TenantDirectory(db.create_session_maker()),
+            tenants=TenantDirectory(self.db.create_session_maker()),
             tenant_claim=settings.auth.tenant_claim,
         )
-        warn_about_exposure(settings)
+        self.rate_limit = PublicRateLimit(settings.server, RequestCounter(self.redis))
+        configure_signature_storage(settings.server.signature_storage_url)
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        settings = self.settings
+        app_config.route_handlers.extend(
+            [
+                HealthController,
+                MetricsController,
+                Router(path="/", route_handlers=[PublicContractController], before_request=self.rate_limit),
+                *browser_routes(settings.server.public_base_url),
+                Router(
+                    path="/",
+                    route_handlers=[
+                        TenantController,
+                        OutboxController,
+                        TeamController,
+                        ParentController,
+                        PlayerController,
+                        ContractController,
+                        EmailBlastController,
+                        JerseyOrderController,
+                        AdminJerseyOrderController,
+                    ],
+                    security=[{BEARER_SCHEME: []}],
+                    dependencies={"principal": Provide(provide_principal, sync_to_thread=False)},
+                ),
+            ]
+        )
+        app_config.plugins.append(SQLAlchemyPlugin(config=self.db))
+        app_config.dependencies.update(
+            {
+                "settings": _value(settings),
+                "nudger": _value(self.nudger),
+                "redis": _value(self.redis),
+                "gauges": _value((refresh_outbox_gauges,)),
+            }
+        )
+        app_config.type_decoders = [*(app_config.type_decoders or []), *QUERY_TYPE_DECODERS]
+        app_config.lifespan.append(self.backing_services)
+        app_config.middleware.extend(
+            [
+                http_metrics,
+                DefineMiddleware(BearerAuthMiddleware, authenticator=self.authenticator, exclude=["^/schema"]),
+                refuse_unknown_query_parameters,
+            ]
+        )
+        app_config.exception_handlers.update(problem_exception_handlers())
+        app_config.cors_config = _cors(settings)
+        app_config.openapi_config = _openapi()
+        return app_config
+
+    @asynccontextmanager
+    async def backing_services(self, app: Litestar) -> AsyncGenerator[None, None]:
+        self.nudger.pool = self.redis
+        warn_about_exposure(self.settings)
         settle_heap()
         try:
             yield
         finally:
-            await nudger.drain()
-            nudger.pool = None
-            await key_source.aclose()
-            await redis.aclose()
+            await self.nudger.drain()
+            self.nudger.pool = None
+            await self.key_source.aclose()
+            await self.redis.aclose()
 
-    authenticated = Router(
-        path="/",
-        route_handlers=[
-            TenantController,
-            OutboxController,
-            TeamController,
-            ParentController,
-            PlayerController,
-            ContractController,
-            EmailBlastController,
-            JerseyOrderController,
-            AdminJerseyOrderController,
-        ],
-        security=[{BEARER_SCHEME: []}],
-        dependencies={"principal": Provide(provide_principal, sync_to_thread=False)},
-    )
-    app = Litestar(
-        route_handlers=[
-            HealthController,
-            MetricsController,
-            PublicContractController,
-            *browser_routes(settings.server.public_base_url),
-            authenticated,
-        ],
-        plugins=[SQLAlchemyPlugin(config=db), *document_schema_plugins()],
-        type_decoders=QUERY_TYPE_DECODERS,
-        lifespan=[backing_services],
-        middleware=[
-            http_metrics,
-            DefineMiddleware(BearerAuthMiddleware, exclude=["^/schema"]),
-            refuse_unknown_query_parameters,
-        ],
-        exception_handlers=problem_exception_handlers(),
-        cors_config=_cors(settings),
-        openapi_config=_openapi(),
-        debug=False,
-        logging_config=None,
-    )
-    app.state.settings = settings
-    app.state.nudger = nudger
-    # Outermost: request id and the request log line cover routing errors (404/405) too.
-    app.asgi_handler = RequestLogMiddleware(app.asgi_handler, json_lines=settings.log.format == "json")
-    return app
+
+def _value(value: object) -> Provide:
+    """A dependency that is one of the app's own objects."""
+    return Provide(lambda: value, use_cache=True, sync_to_thread=False)
 
 
 def settle_heap() -> None:
@@ -139,14 +167,6 @@ def settle_heap() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
-
-
-def load_settings_or_exit() -> Settings:
-    try:
-        return get_settings()
-    except SettingsError as error:
-        print(f"rollcall: invalid setting {error}", file=sys.stderr)
-        raise SystemExit(2) from None
 
 
 def _cors(settings: Settings) -> CORSConfig | None:

@@ -15,7 +15,7 @@ from typing import TypeVar
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.config import DEV_AUDIENCE, DatabaseSettings, Settings, SettingsError
+from app.config import AuthSettings, DatabaseSettings, ServerSettings, Settings, SettingsError
 from app.config import RedisSettings as AppRedisSettings
 
 T = TypeVar("T")
@@ -85,10 +85,10 @@ def worker() -> None:
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None, help="Default: $DATA_DIR or .rollcall")
 def dev_command(port: int | None, data_dir: Path | None) -> None:
     """Run everything locally: embedded PostgreSQL/Redis unless DATABASE_URL/REDIS_URL are set."""
-    from app.devserver import run_dev
+    from app.dev.runner import run_dev
 
-    resolved_port = port or int(os.environ.get("PORT") or 8000)
-    sys.exit(run_dev(port=resolved_port, data_dir=data_dir or Path(os.environ.get("DATA_DIR") or ".rollcall")))
+    server = _read(lambda: ServerSettings.from_env(is_dev=True))
+    sys.exit(run_dev(port=port or server.port, data_dir=data_dir or server.data_dir))
 
 
 @main.command("dev-token")
@@ -100,9 +100,11 @@ def dev_command(port: int | None, data_dir: Path | None) -> None:
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None, help="Default: $DATA_DIR or .rollcall")
 def dev_token(tenant: str, roles: tuple[str, ...], sub: str, email: str, ttl: int, data_dir: Path | None) -> None:
     """Print a token the dev server accepts (last line of output)."""
-    from app.core.auth.devkeys import ensure_dev_key
+    from app.dev.keys import ensure_dev_key
 
-    directory = data_dir or Path(os.environ.get("DATA_DIR") or ".rollcall")
+    directory = data_dir or _read(lambda: ServerSettings.from_env(is_dev=True)).data_dir
+    # The claims the dev server checks: AUTH_TENANT_CLAIM and AUTH_AUDIENCE apply to dev tokens too.
+    auth = _read(lambda: AuthSettings.from_env(is_dev=True, data_dir=directory))
     key = ensure_dev_key(directory)
     token = key.mint(
         tenant=tenant,
@@ -110,8 +112,8 @@ def dev_token(tenant: str, roles: tuple[str, ...], sub: str, email: str, ttl: in
         sub=sub,
         email=email or None,
         ttl_seconds=ttl,
-        tenant_claim=os.environ.get("AUTH_TENANT_CLAIM") or "tenant",
-        audience=os.environ.get("AUTH_AUDIENCE") or DEV_AUDIENCE,
+        tenant_claim=auth.tenant_claim,
+        audience=auth.audience,
     )
     click.echo(
         f"# tenant={tenant} roles={','.join(roles) or '-'} sub={sub} expires in {ttl}s; "

@@ -1,28 +1,41 @@
 """Settings, read once from the environment.
 
-Each area is a small frozen dataclass. ``Settings.from_env`` validates every
-variable and raises :class:`SettingsError` whose message is one line that names
-the offending variable; the entry points turn it into a clean exit.
+Each area is a small frozen dataclass, and each of its fields declares one setting in one place: the type
+(numbers bounded with msgspec ``Meta``), the environment variable (``Env``), the default and the docstring.
+``_read`` converts the variables with ``msgspec.convert(..., strict=False)``, or with the field's parser for
+the shapes msgspec does not know (URLs, comma-separated lists). A bad variable raises :class:`SettingsError`,
+one line that names it; the entry points turn it into a clean exit. The few defaults that depend on other
+settings (dev mode, the port, the public URL, the data directory, the SMTP TLS mode) are given in ``from_env``.
+
+Dataclasses rather than msgspec Structs because callers copy settings with ``dataclasses.replace``; msgspec
+converts one variable at a time because it cannot convert a whole group (it has no type for IP networks).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, dataclass, field, fields, replace
 from email.utils import parseaddr
-from enum import StrEnum
-from functools import lru_cache
+from enum import Enum, StrEnum
+from functools import cache, lru_cache
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin, get_type_hints
 from urllib.parse import urlsplit
+
+import msgspec
+from msgspec import Meta
 
 __all__ = [
     "DEV_AUDIENCE",
     "DEV_ISSUER",
     "AuthSettings",
     "DatabaseSettings",
+    "Env",
     "Environment",
+    "GroupMeSettings",
     "LogSettings",
     "MetricsSettings",
     "OutboxSettings",
@@ -30,13 +43,17 @@ __all__ = [
     "ServerSettings",
     "Settings",
     "SettingsError",
+    "SmtpSettings",
+    "SmtpTls",
     "dev_jwks_path",
     "get_settings",
+    "load_settings_or_exit",
 ]
 
 DEV_ISSUER = "rollcall-dev"
 DEV_AUDIENCE = "rollcall"
-_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+G = TypeVar("G")
 
 
 class SettingsError(ValueError):
@@ -47,11 +64,103 @@ class SettingsError(ValueError):
         self.variable = variable
 
 
+@dataclass(frozen=True, slots=True)
+class Env:
+    """Marks a settings field as read from the environment variable ``name`` (``Annotated[type, ..., Env(name)]``)."""
+
+    name: str
+    parse: Callable[[str], object] | None = None
+    """Turns the text into the value, or raises ``ValueError`` with the problem; without it, msgspec converts."""
+
+
 class Environment(StrEnum):
     """``dev`` accepts the local dev signing key; ``production`` never does."""
 
     PRODUCTION = "production"
     DEV = "dev"
+
+
+# Parsers for the values msgspec cannot convert. Each gets the variable's text (stripped, never empty).
+
+
+def _items(raw: str) -> list[str]:
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def _names(raw: str) -> tuple[str, ...]:
+    return tuple(_items(raw))
+
+
+def _http_url(raw: str) -> str:
+    """An http(s) URL, without its trailing slash."""
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"expected an http(s):// URL, got '{raw}'")
+    return raw.rstrip("/")
+
+
+def _link_template(raw: str) -> str:
+    """An http(s) URL holding ``{token}`` exactly once (in its path or query)."""
+    placeholder = "rollcall-contract-token"
+    parts = urlsplit(raw.replace("{token}", placeholder))
+    bad_host = not parts.netloc or placeholder in parts.netloc
+    if raw.count("{token}") != 1 or parts.scheme not in ("http", "https") or bad_host:
+        raise ValueError(f"expected an http(s):// URL containing {{token}} once, got '{raw}'")
+    return raw
+
+
+def _origins(raw: str) -> tuple[str, ...]:
+    origins = tuple(item.rstrip("/") for item in _items(raw))
+    for origin in origins:
+        parts = urlsplit(origin)
+        if origin != "*" and (parts.scheme not in ("http", "https") or not parts.netloc or parts.path):
+            raise ValueError(f"expected comma-separated origins like https://app.example.org, got '{origin}'")
+    return origins
+
+
+def _networks(raw: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    networks = []
+    for item in _items(raw):
+        try:
+            networks.append(ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError(f"expected comma-separated IP addresses or CIDR ranges, got '{item}'") from None
+    return tuple(networks)
+
+
+def _storage_url(raw: str) -> str:
+    if urlsplit(raw).scheme not in ("file", "s3", "gs", "az", "memory"):
+        raise ValueError(f"expected a file://, s3://, gs://, az:// or memory:// URL, got '{raw}'")
+    return raw
+
+
+def _database_url(raw: str) -> str:
+    """Always with the asyncpg driver. A bad URL is named by its scheme only: the rest may hold a password."""
+    scheme, sep, rest = raw.partition("://")
+    if not sep or scheme not in ("postgresql", "postgres", "postgresql+asyncpg"):
+        raise ValueError(f"expected a postgresql:// URL, got scheme '{scheme or raw[:20]}'")
+    return f"postgresql+asyncpg://{rest}"
+
+
+def _redis_url(raw: str) -> str:
+    scheme = urlsplit(raw).scheme
+    if scheme not in ("redis", "rediss", "unix"):
+        raise ValueError(f"expected a redis://, rediss:// or unix:// URL, got scheme '{scheme}'")
+    return raw
+
+
+def _mail_address(raw: str) -> str:
+    if "@" not in parseaddr(raw)[1] or any(c in raw for c in "\r\n"):
+        raise ValueError(f"expected an address like 'Club <club@example.org>', got '{raw}'")
+    return raw
+
+
+def _user_ids(raw: str) -> tuple[str, ...]:
+    ids = _names(raw)
+    for user_id in ids:
+        if not user_id.isdigit():
+            raise ValueError(f"expected comma-separated numeric user ids, got '{user_id}'")
+    return ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,88 +174,90 @@ class DatabaseSettings:
     gets a 503 with Retry-After. See the README's "Sizing the pool".
     """
 
-    url: str
+    url: Annotated[str, Env("DATABASE_URL", _database_url)]
     """SQLAlchemy URL, always with the asyncpg driver."""
-    pool_size: int = 20
+    pool_size: Annotated[int, Meta(ge=0, le=1000), Env("DB_POOL_SIZE")] = 20
     """Connections per process; 0 means no pool of our own (NullPool), e.g. in tests."""
-    max_overflow: int = 0
+    max_overflow: Annotated[int, Meta(ge=0, le=1000), Env("DB_MAX_OVERFLOW")] = 0
     """Connections opened above ``pool_size`` under load and closed again when returned."""
-    pool_timeout_seconds: int = 5
+    pool_timeout_seconds: Annotated[int, Meta(ge=1, le=300), Env("DB_POOL_TIMEOUT_SECONDS")] = 5
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> DatabaseSettings:
         """Only the database variables: enough for migrations and tenant commands."""
-        env = _Env(os.environ if environ is None else environ)
-        return cls(
-            url=_database_url(env.required("DATABASE_URL")),
-            pool_size=env.integer("DB_POOL_SIZE", 20, minimum=0, maximum=1000),
-            max_overflow=env.integer("DB_MAX_OVERFLOW", 0, minimum=0, maximum=1000),
-            pool_timeout_seconds=env.integer("DB_POOL_TIMEOUT_SECONDS", 5, minimum=1, maximum=300),
-        )
+        return _read(cls, _environ(environ))
 
 
 @dataclass(frozen=True, slots=True)
 class RedisSettings:
-    url: str
+    url: Annotated[str, Env("REDIS_URL", _redis_url)]
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> RedisSettings:
-        env = _Env(os.environ if environ is None else environ)
-        return cls(url=_redis_url(env.required("REDIS_URL")))
+        return _read(cls, _environ(environ))
 
 
 @dataclass(frozen=True, slots=True)
 class AuthSettings:
-    issuer: str
-    audience: str
-    jwks_url: str | None
-    jwks_file: Path | None
-    tenant_claim: str = "tenant"
-    leeway_seconds: int = 30
+    issuer: Annotated[str, Env("AUTH_ISSUER")]
+    audience: Annotated[str, Env("AUTH_AUDIENCE")]
+    jwks_url: Annotated[str | None, Env("AUTH_JWKS_URL", _http_url)] = None
+    jwks_file: Annotated[Path | None, Env("AUTH_JWKS_FILE")] = None
+    tenant_claim: Annotated[str, Env("AUTH_TENANT_CLAIM")] = "tenant"
+    leeway_seconds: Annotated[int, Meta(ge=0, le=300), Env("AUTH_LEEWAY_SECONDS")] = 30
     accept_dev_keys: bool = False
     """True only in dev mode: tokens signed by ``rollcall dev-token`` verify."""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, is_dev: bool, data_dir: Path) -> AuthSettings:
+        """In dev mode without AUTH_JWKS_URL or AUTH_JWKS_FILE, the dev keys in ``data_dir`` sign the tokens."""
+        # Unset, the issuer and audience read as "" and are refused below with the reason.
+        auth = _read(cls, _environ(environ), issuer="", audience=DEV_AUDIENCE if is_dev else "")
+        if auth.jwks_url and auth.jwks_file:
+            raise SettingsError("AUTH_JWKS_URL", "set either AUTH_JWKS_URL or AUTH_JWKS_FILE, not both")
+        if is_dev and not auth.jwks_url and not auth.jwks_file:
+            # Dev tokens always carry the dev issuer, so with the dev keys AUTH_ISSUER does not apply.
+            return replace(auth, issuer=DEV_ISSUER, jwks_file=dev_jwks_path(data_dir), accept_dev_keys=True)
+        if not auth.jwks_url and not auth.jwks_file:
+            raise SettingsError("AUTH_JWKS_URL", "required (or AUTH_JWKS_FILE): where the issuer's signing keys are")
+        if not auth.issuer:
+            raise SettingsError("AUTH_ISSUER", "required: the `iss` every access token must carry")
+        if not is_dev and auth.issuer == DEV_ISSUER:
+            raise SettingsError(
+                "AUTH_ISSUER", f"'{DEV_ISSUER}' is the dev issuer and is refused outside ROLLCALL_ENV=dev"
+            )
+        if not is_dev and auth.jwks_file and auth.jwks_file.resolve() == dev_jwks_path(data_dir).resolve():
+            raise SettingsError("AUTH_JWKS_FILE", "the dev signing keys are refused outside ROLLCALL_ENV=dev")
+        if not auth.audience:
+            raise SettingsError("AUTH_AUDIENCE", "required: the `aud` every access token must carry")
+        return auth
 
 
 @dataclass(frozen=True, slots=True)
 class OutboxSettings:
     """How workers deliver outbox events (see the README's "Outbox" section)."""
 
-    max_attempts: int = 10
-    lease_seconds: float = 3.0
+    max_attempts: Annotated[int, Meta(ge=1, le=1000), Env("OUTBOX_MAX_ATTEMPTS")] = 10
+    lease_seconds: Annotated[float, Meta(ge=1.0, le=3600.0), Env("OUTBOX_LEASE_SECONDS")] = 3.0
     """How long a claim lasts without renewal: a live worker renews it every third of it (a heartbeat) while
     the events run, so it bounds how long a killed worker's events wait, not how long a handler may run."""
-    handler_timeout_seconds: float = 30.0
+    handler_timeout_seconds: Annotated[float, Meta(ge=0.1, le=3600.0), Env("OUTBOX_HANDLER_TIMEOUT_SECONDS")] = 30.0
     """One handler run longer than this is cancelled and counts as a failed attempt."""
-    backoff_base_seconds: float = 1.0
-    backoff_cap_seconds: float = 600.0
-    batch_size: int = 500
-    concurrency: int = 16
-    sweep_seconds: float = 1.0
-    poll_seconds: float = 0.002
+    backoff_base_seconds: Annotated[float, Meta(ge=0.0, le=3600.0), Env("OUTBOX_BACKOFF_BASE_SECONDS")] = 1.0
+    backoff_cap_seconds: Annotated[float, Meta(ge=0.0, le=7 * 86400.0), Env("OUTBOX_BACKOFF_CAP_SECONDS")] = 600.0
+    batch_size: Annotated[int, Meta(ge=1, le=10000), Env("OUTBOX_BATCH_SIZE")] = 500
+    concurrency: Annotated[int, Meta(ge=1, le=1000), Env("OUTBOX_CONCURRENCY")] = 16
+    sweep_seconds: Annotated[float, Meta(ge=0.05, le=60.0), Env("OUTBOX_SWEEP_SECONDS")] = 1.0
+    poll_seconds: Annotated[float, Meta(ge=0.0005, le=5.0), Env("OUTBOX_POLL_SECONDS")] = 0.002
     """How often an idle worker looks for nudges in Redis (arq's poll delay)."""
-    shutdown_grace_seconds: float = 10.0
-    retention_days: int = 7
-    handler_modules: tuple[str, ...] = ()
-    """Extra modules whose import registers handlers (plug-ins, benchmarks)."""
+    shutdown_grace_seconds: Annotated[float, Meta(ge=0.0, le=600.0), Env("OUTBOX_SHUTDOWN_GRACE_SECONDS")] = 10.0
+    retention_days: Annotated[int, Meta(ge=1, le=3650), Env("OUTBOX_RETENTION_DAYS")] = 7
+    handler_modules: Annotated[tuple[str, ...], Env("OUTBOX_HANDLER_MODULES", _names)] = ()
+    """Extra modules whose import registers handlers (plug-ins, benchmarks); comma-separated."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> OutboxSettings:
-        env = _Env(os.environ if environ is None else environ)
-        modules = env.get("OUTBOX_HANDLER_MODULES") or ""
-        return cls(
-            max_attempts=env.integer("OUTBOX_MAX_ATTEMPTS", 10, minimum=1, maximum=1000),
-            lease_seconds=env.number("OUTBOX_LEASE_SECONDS", 3.0, minimum=1.0, maximum=3600.0),
-            handler_timeout_seconds=env.number("OUTBOX_HANDLER_TIMEOUT_SECONDS", 30.0, minimum=0.1, maximum=3600.0),
-            backoff_base_seconds=env.number("OUTBOX_BACKOFF_BASE_SECONDS", 1.0, minimum=0.0, maximum=3600.0),
-            backoff_cap_seconds=env.number("OUTBOX_BACKOFF_CAP_SECONDS", 600.0, minimum=0.0, maximum=7 * 86400.0),
-            batch_size=env.integer("OUTBOX_BATCH_SIZE", 500, minimum=1, maximum=10000),
-            concurrency=env.integer("OUTBOX_CONCURRENCY", 16, minimum=1, maximum=1000),
-            sweep_seconds=env.number("OUTBOX_SWEEP_SECONDS", 1.0, minimum=0.05, maximum=60.0),
-            poll_seconds=env.number("OUTBOX_POLL_SECONDS", 0.002, minimum=0.0005, maximum=5.0),
-            shutdown_grace_seconds=env.number("OUTBOX_SHUTDOWN_GRACE_SECONDS", 10.0, minimum=0.0, maximum=600.0),
-            retention_days=env.integer("OUTBOX_RETENTION_DAYS", 7, minimum=1, maximum=3650),
-            handler_modules=tuple(m.strip() for m in modules.split(",") if m.strip()),
-        )
+        return _read(cls, _environ(environ))
 
 
 class SmtpTls(StrEnum):
@@ -159,112 +270,99 @@ class SmtpTls(StrEnum):
 class SmtpSettings:
     """Where the workers send email (see the README's "Email" section)."""
 
-    host: str = "localhost"
-    port: int = 25
-    tls: SmtpTls = SmtpTls.NONE
-    username: str | None = None
-    password: str | None = None
-    sender: str = "rollcall <noreply@localhost>"
-    """The From address (``SMTP_FROM``)."""
-    timeout_seconds: float = 10.0
+    host: Annotated[str, Env("SMTP_HOST")] = "localhost"
+    port: Annotated[int, Meta(ge=1, le=65535), Env("SMTP_PORT")] = 25
+    """Default: 25, or 587 with STARTTLS, 465 with TLS."""
+    tls: Annotated[SmtpTls, Env("SMTP_TLS")] = SmtpTls.NONE
+    username: Annotated[str | None, Env("SMTP_USERNAME")] = None
+    password: Annotated[str | None, Env("SMTP_PASSWORD")] = None
+    sender: Annotated[str, Env("SMTP_FROM", _mail_address)] = "rollcall <noreply@localhost>"
+    """The From address."""
+    timeout_seconds: Annotated[float, Meta(ge=0.1, le=300.0), Env("SMTP_TIMEOUT_SECONDS")] = 10.0
     """Connect and per-command timeout; keep it well under OUTBOX_HANDLER_TIMEOUT_SECONDS."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> SmtpSettings:
-        env = _Env(os.environ if environ is None else environ)
-        tls = SmtpTls(env.choice("SMTP_TLS", [t.value for t in SmtpTls], SmtpTls.NONE.value))
-        default_port = {SmtpTls.NONE: 25, SmtpTls.STARTTLS: 587, SmtpTls.TLS: 465}[tls]
-        username = env.get("SMTP_USERNAME")
-        password = env.get("SMTP_PASSWORD")
-        if bool(username) != bool(password):
+        ports = {SmtpTls.NONE: 25, SmtpTls.STARTTLS: 587, SmtpTls.TLS: 465}
+        smtp = _read(cls, _environ(environ), port=lambda read: ports[read["tls"]])
+        if bool(smtp.username) != bool(smtp.password):
             raise SettingsError(
-                "SMTP_USERNAME" if username else "SMTP_PASSWORD", "set both SMTP_USERNAME and SMTP_PASSWORD, or neither"
+                "SMTP_USERNAME" if smtp.username else "SMTP_PASSWORD",
+                "set both SMTP_USERNAME and SMTP_PASSWORD, or neither",
             )
-        sender = env.get("SMTP_FROM") or "rollcall <noreply@localhost>"
-        address = parseaddr(sender)[1]
-        if "@" not in address or any(c in sender for c in "\r\n"):
-            raise SettingsError("SMTP_FROM", f"expected an address like 'Club <club@example.org>', got '{sender}'")
-        return cls(
-            host=env.get("SMTP_HOST") or "localhost",
-            port=env.integer("SMTP_PORT", default_port, minimum=1, maximum=65535),
-            tls=tls,
-            username=username,
-            password=password,
-            sender=sender,
-            timeout_seconds=env.number("SMTP_TIMEOUT_SECONDS", 10.0, minimum=0.1, maximum=300.0),
-        )
+        return smtp
 
 
 @dataclass(frozen=True, slots=True)
 class GroupMeSettings:
     """The GroupMe account the club's team groups live in (``rollcall groupme reconcile``)."""
 
-    api_url: str = "https://api.groupme.com/v3"
-    access_token: str | None = None
-    staff_user_ids: tuple[str, ...] = ()
-    """GroupMe user ids added to every team group."""
-    timeout_seconds: float = 10.0
-    max_attempts: int = 4
+    api_url: Annotated[str, Env("GROUPME_API_URL", _http_url)] = "https://api.groupme.com/v3"
+    access_token: Annotated[str | None, Env("GROUPME_ACCESS_TOKEN")] = None
+    staff_user_ids: Annotated[tuple[str, ...], Env("GROUPME_STAFF_USER_IDS", _user_ids)] = ()
+    """GroupMe user ids added to every team group; comma-separated."""
+    timeout_seconds: Annotated[float, Meta(ge=0.1, le=300.0), Env("GROUPME_TIMEOUT_SECONDS")] = 10.0
+    max_attempts: Annotated[int, Meta(ge=1, le=20), Env("GROUPME_MAX_ATTEMPTS")] = 4
     """Tries per request when GroupMe answers 429 or 5xx (or the connection fails), with backoff."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> GroupMeSettings:
-        env = _Env(os.environ if environ is None else environ)
-        staff = env.get("GROUPME_STAFF_USER_IDS") or ""
-        ids = tuple(item.strip() for item in staff.split(",") if item.strip())
-        for user_id in ids:
-            if not user_id.isdigit():
-                raise SettingsError(
-                    "GROUPME_STAFF_USER_IDS", f"expected comma-separated numeric user ids, got '{user_id}'"
-                )
-        return cls(
-            api_url=env.http_url("GROUPME_API_URL", default="https://api.groupme.com/v3"),
-            access_token=env.get("GROUPME_ACCESS_TOKEN"),
-            staff_user_ids=ids,
-            timeout_seconds=env.number("GROUPME_TIMEOUT_SECONDS", 10.0, minimum=0.1, maximum=300.0),
-            max_attempts=env.integer("GROUPME_MAX_ATTEMPTS", 4, minimum=1, maximum=20),
-        )
+        return _read(cls, _environ(environ))
 
 
 @dataclass(frozen=True, slots=True)
 class MetricsSettings:
-    token: str | None = None
+    token: Annotated[str | None, Env("METRICS_TOKEN")] = None
     """When set, ``GET /metrics`` needs ``Authorization: Bearer <token>``."""
-    worker_port: int = 9100
+    worker_port: Annotated[int, Meta(ge=0, le=65535), Env("WORKER_METRICS_PORT")] = 9100
     """Each worker serves its Prometheus metrics here (0: off)."""
-    worker_host: str = "127.0.0.1"
+    worker_host: Annotated[str, Env("WORKER_METRICS_HOST")] = "127.0.0.1"
     """Loopback unless told otherwise: the metrics have no authentication (containers set ``0.0.0.0``)."""
 
 
 @dataclass(frozen=True, slots=True)
 class LogSettings:
-    level: str = "INFO"
-    format: str = "json"
+    level: Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], Env("LOG_LEVEL")] = "INFO"
+    """Default: DEBUG in dev mode."""
+    format: Annotated[Literal["json", "console"], Env("LOG_FORMAT")] = "json"
+    """Default: console in dev mode."""
 
 
 @dataclass(frozen=True, slots=True)
 class ServerSettings:
-    port: int = 8000
-    public_base_url: str = "http://127.0.0.1:8000"
-    contract_link_url: str = "http://127.0.0.1:8000/sign/{token}"
+    port: Annotated[int, Meta(ge=1, le=65535), Env("PORT")] = 8000
+    public_base_url: Annotated[str, Env("PUBLIC_BASE_URL", _http_url)] = "http://127.0.0.1:8000"
+    """Required in production; in dev mode the API itself, ``http://127.0.0.1:$PORT``."""
+    contract_link_url: Annotated[str, Env("CONTRACT_LINK_URL", _link_template)] = "http://127.0.0.1:8000/sign/{token}"
     """The link a parent receives (offer response, emails, dev banner): ``{token}`` is replaced by the contract's
     token. Default: the signing page this API serves, ``$PUBLIC_BASE_URL/sign/{token}``."""
-    cors_origins: tuple[str, ...] = ()
-    data_dir: Path = Path(".rollcall")
-    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
+    cors_origins: Annotated[tuple[str, ...], Env("CORS_ORIGINS", _origins)] = ()
+    data_dir: Annotated[Path, Env("DATA_DIR")] = Path(".rollcall")
+    trusted_proxies: Annotated[tuple[IPv4Network | IPv6Network, ...], Env("TRUSTED_PROXIES", _networks)] = ()
     """Peers whose X-Forwarded-For is believed (the client IP recorded on a signature)."""
-    public_rate_limit: int = 60
+    public_rate_limit: Annotated[int, Meta(ge=0, le=1_000_000), Env("PUBLIC_RATE_LIMIT")] = 60
     """Requests a minute per client IP on the public contract links; 0 turns the limit off."""
-    rate_limit_ipv6_prefix: int = 64
+    rate_limit_ipv6_prefix: Annotated[int, Meta(ge=32, le=128), Env("RATE_LIMIT_IPV6_PREFIX")] = 64
     """IPv6 clients are limited per network of this length (one host or household usually holds a /64)."""
-    signature_storage_url: str = "file://.rollcall/signatures"
-    """Where signature PNGs go: a local directory, or s3://bucket/prefix (credentials from AWS_* variables)."""
-    contract_version: str = "2026-1"
+    signature_storage_url: Annotated[str, Env("SIGNATURE_STORAGE_URL", _storage_url)] = "file://.rollcall/signatures"
+    """Where signature PNGs go: a local directory, or s3://bucket/prefix (credentials from AWS_* variables).
+    Default: ``signatures`` in the data directory, as an absolute ``file://`` URL."""
+    contract_version: Annotated[str, Env("CONTRACT_VERSION")] = "2026-1"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, is_dev: bool) -> ServerSettings:
+        return _read(
+            cls,
+            _environ(environ),
+            public_base_url=(lambda read: f"http://127.0.0.1:{read['port']}") if is_dev else MISSING,
+            contract_link_url=lambda read: f"{read['public_base_url']}/sign/{{token}}",
+            signature_storage_url=lambda read: f"file://{(read['data_dir'] / 'signatures').resolve()}",
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    environment: Environment
+    environment: Annotated[Environment, Env("ROLLCALL_ENV")]
     database: DatabaseSettings
     redis: RedisSettings
     auth: AuthSettings
@@ -282,49 +380,21 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Build and validate the settings; raise :class:`SettingsError` on the first bad variable."""
-        env = _Env(os.environ if environ is None else environ)
-        environment = env.choice("ROLLCALL_ENV", [e.value for e in Environment], Environment.PRODUCTION.value)
-        is_dev = environment == Environment.DEV.value
-        port = env.integer("PORT", 8000, minimum=1, maximum=65535)
-        data_dir = Path(env.get("DATA_DIR") or ".rollcall")
-        public_base_url = env.http_url("PUBLIC_BASE_URL", default=f"http://127.0.0.1:{port}" if is_dev else None)
-        server = ServerSettings(
-            port=port,
-            public_base_url=public_base_url,
-            contract_link_url=env.link_template("CONTRACT_LINK_URL", default=f"{public_base_url}/sign/{{token}}"),
-            cors_origins=env.origins("CORS_ORIGINS"),
-            data_dir=data_dir,
-            trusted_proxies=env.networks("TRUSTED_PROXIES"),
-            public_rate_limit=env.integer("PUBLIC_RATE_LIMIT", 60, minimum=0, maximum=1_000_000),
-            rate_limit_ipv6_prefix=env.integer("RATE_LIMIT_IPV6_PREFIX", 64, minimum=32, maximum=128),
-            signature_storage_url=env.storage_url(
-                "SIGNATURE_STORAGE_URL", default=f"file://{(data_dir / 'signatures').resolve()}"
-            ),
-            contract_version=env.get("CONTRACT_VERSION") or "2026-1",
-        )
-        database = DatabaseSettings.from_env(environ)
-        redis = RedisSettings.from_env(environ)
-        log = LogSettings(
-            level=env.choice("LOG_LEVEL", _LOG_LEVELS, "DEBUG" if is_dev else "INFO", upper=True),
-            format=env.choice("LOG_FORMAT", ("json", "console"), "console" if is_dev else "json"),
-        )
-        auth = _auth_settings(env, is_dev=is_dev, data_dir=data_dir)
-        metrics = MetricsSettings(
-            token=env.get("METRICS_TOKEN"),
-            worker_port=env.integer("WORKER_METRICS_PORT", 9100, minimum=0, maximum=65535),
-            worker_host=env.get("WORKER_METRICS_HOST") or "127.0.0.1",
-        )
+        environ = _environ(environ)
+        environment: Environment = _values(cls, environ, {"environment": Environment.PRODUCTION})["environment"]
+        is_dev = environment is Environment.DEV
+        server = ServerSettings.from_env(environ, is_dev=is_dev)
         return cls(
-            Environment(environment),
-            database,
-            redis,
-            auth,
-            log,
-            server,
-            OutboxSettings.from_env(environ),
-            metrics,
-            SmtpSettings.from_env(environ),
-            GroupMeSettings.from_env(environ),
+            environment,
+            database=DatabaseSettings.from_env(environ),
+            redis=RedisSettings.from_env(environ),
+            log=_read(LogSettings, environ, level="DEBUG", format="console") if is_dev else _read(LogSettings, environ),
+            auth=AuthSettings.from_env(environ, is_dev=is_dev, data_dir=server.data_dir),
+            server=server,
+            metrics=_read(MetricsSettings, environ),
+            outbox=OutboxSettings.from_env(environ),
+            smtp=SmtpSettings.from_env(environ),
+            groupme=GroupMeSettings.from_env(environ),
         )
 
 
@@ -333,165 +403,123 @@ def dev_jwks_path(data_dir: Path) -> Path:
     return data_dir / "dev-keys" / "jwks.json"
 
 
-def _auth_settings(env: _Env, *, is_dev: bool, data_dir: Path) -> AuthSettings:
-    jwks_url = env.get("AUTH_JWKS_URL")
-    jwks_file_raw = env.get("AUTH_JWKS_FILE")
-    if jwks_url and jwks_file_raw:
-        raise SettingsError("AUTH_JWKS_URL", "set either AUTH_JWKS_URL or AUTH_JWKS_FILE, not both")
-    if jwks_url:
-        jwks_url = env.http_url("AUTH_JWKS_URL")
-    jwks_file = Path(jwks_file_raw) if jwks_file_raw else None
-    uses_dev_keys = is_dev and not jwks_url and not jwks_file
-    if uses_dev_keys:
-        jwks_file = dev_jwks_path(data_dir)
-    elif not jwks_url and not jwks_file:
-        raise SettingsError("AUTH_JWKS_URL", "required (or AUTH_JWKS_FILE): where the issuer's signing keys are")
-    # Dev tokens always carry the dev issuer, so with the dev keys AUTH_ISSUER does not apply.
-    issuer = DEV_ISSUER if uses_dev_keys else (env.get("AUTH_ISSUER") or "")
-    if not issuer:
-        raise SettingsError("AUTH_ISSUER", "required: the `iss` every access token must carry")
-    if not is_dev and issuer == DEV_ISSUER:
-        raise SettingsError("AUTH_ISSUER", f"'{DEV_ISSUER}' is the dev issuer and is refused outside ROLLCALL_ENV=dev")
-    if not is_dev and jwks_file is not None and jwks_file.resolve() == dev_jwks_path(data_dir).resolve():
-        raise SettingsError("AUTH_JWKS_FILE", "the dev signing keys are refused outside ROLLCALL_ENV=dev")
-    audience = env.get("AUTH_AUDIENCE") or (DEV_AUDIENCE if is_dev else "")
-    if not audience:
-        raise SettingsError("AUTH_AUDIENCE", "required: the `aud` every access token must carry")
-    claim = env.get("AUTH_TENANT_CLAIM") or "tenant"
-    return AuthSettings(
-        issuer=issuer,
-        audience=audience,
-        jwks_url=jwks_url,
-        jwks_file=jwks_file,
-        tenant_claim=claim,
-        leeway_seconds=env.integer("AUTH_LEEWAY_SECONDS", 30, minimum=0, maximum=300),
-        accept_dev_keys=uses_dev_keys,
-    )
-
-
-def _database_url(raw: str) -> str:
-    scheme, sep, rest = raw.partition("://")
-    if not sep or scheme not in ("postgresql", "postgres", "postgresql+asyncpg"):
-        raise SettingsError("DATABASE_URL", f"expected a postgresql:// URL, got scheme '{scheme or raw[:20]}'")
-    return f"postgresql+asyncpg://{rest}"
-
-
-def _redis_url(raw: str) -> str:
-    scheme = urlsplit(raw).scheme
-    if scheme not in ("redis", "rediss", "unix"):
-        raise SettingsError("REDIS_URL", f"expected a redis://, rediss:// or unix:// URL, got scheme '{scheme}'")
-    return raw
-
-
-class _Env:
-    """Typed reads of environment variables; every failure names its variable."""
-
-    def __init__(self, environ: Mapping[str, str]) -> None:
-        self._environ = environ
-
-    def get(self, name: str) -> str | None:
-        value = self._environ.get(name, "").strip()
-        return value or None
-
-    def required(self, name: str) -> str:
-        value = self.get(name)
-        if value is None:
-            raise SettingsError(name, "required but not set")
-        return value
-
-    def integer(self, name: str, default: int, *, minimum: int, maximum: int) -> int:
-        raw = self.get(name)
-        if raw is None:
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise SettingsError(name, f"expected an integer, got '{raw}'") from None
-        if not minimum <= value <= maximum:
-            raise SettingsError(name, f"must be between {minimum} and {maximum}, got {value}")
-        return value
-
-    def number(self, name: str, default: float, *, minimum: float, maximum: float) -> float:
-        raw = self.get(name)
-        if raw is None:
-            return default
-        try:
-            value = float(raw)
-        except ValueError:
-            raise SettingsError(name, f"expected a number, got '{raw}'") from None
-        if not minimum <= value <= maximum:
-            raise SettingsError(name, f"must be between {minimum:g} and {maximum:g}, got {value:g}")
-        return value
-
-    def choice(self, name: str, allowed: tuple[str, ...] | list[str], default: str, *, upper: bool = False) -> str:
-        raw = self.get(name)
-        if raw is None:
-            return default
-        value = raw.upper() if upper else raw.lower()
-        if value not in allowed:
-            raise SettingsError(name, f"expected one of {', '.join(allowed)}, got '{raw}'")
-        return value
-
-    def http_url(self, name: str, default: str | None = None) -> str:
-        raw = self.get(name) or default
-        if raw is None:
-            raise SettingsError(name, "required but not set")
-        parts = urlsplit(raw)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise SettingsError(name, f"expected an http(s):// URL, got '{raw}'")
-        return raw.rstrip("/")
-
-    def link_template(self, name: str, default: str) -> str:
-        """An http(s) URL holding ``{token}`` exactly once (in its path or query)."""
-        raw = self.get(name) or default
-        if raw.count("{token}") != 1:
-            raise SettingsError(name, f"expected an http(s):// URL containing {{token}} once, got '{raw}'")
-        placeholder = "rollcall-contract-token"
-        parts = urlsplit(raw.replace("{token}", placeholder))
-        if parts.scheme not in ("http", "https") or not parts.netloc or placeholder in parts.netloc:
-            raise SettingsError(name, f"expected an http(s):// URL containing {{token}} once, got '{raw}'")
-        return raw
-
-    def networks(self, name: str) -> tuple[IPv4Network | IPv6Network, ...]:
-        raw = self.get(name)
-        if raw is None:
-            return ()
-        networks = []
-        for item in (part.strip() for part in raw.split(",")):
-            if not item:
-                continue
-            try:
-                networks.append(ip_network(item, strict=False))
-            except ValueError:
-                raise SettingsError(
-                    name, f"expected comma-separated IP addresses or CIDR ranges, got '{item}'"
-                ) from None
-        return tuple(networks)
-
-    def storage_url(self, name: str, default: str) -> str:
-        raw = self.get(name) or default
-        scheme = urlsplit(raw).scheme
-        if scheme not in ("file", "s3", "gs", "az", "memory"):
-            raise SettingsError(name, f"expected a file://, s3://, gs://, az:// or memory:// URL, got '{raw}'")
-        return raw
-
-    def origins(self, name: str) -> tuple[str, ...]:
-        raw = self.get(name)
-        if raw is None:
-            return ()
-        origins = tuple(item.strip().rstrip("/") for item in raw.split(",") if item.strip())
-        for origin in origins:
-            if origin == "*":
-                continue
-            parts = urlsplit(origin)
-            if parts.scheme not in ("http", "https") or not parts.netloc or parts.path:
-                raise SettingsError(
-                    name, f"expected comma-separated origins like https://app.example.org, got '{origin}'"
-                )
-        return origins
-
-
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process's settings, read from the environment on first use."""
     return Settings.from_env()
+
+
+# Reading the declarations.
+
+
+def _environ(environ: Mapping[str, str] | None) -> Mapping[str, str]:
+    return os.environ if environ is None else environ
+
+
+def _read(group: type[G], environ: Mapping[str, str], **defaults: object) -> G:
+    """``group`` from its variables in ``environ``; see :func:`_values` for ``defaults``."""
+    return group(**_values(group, environ, defaults))
+
+
+def _values(group: type, environ: Mapping[str, str], defaults: Mapping[str, object]) -> dict[str, Any]:
+    """The group's fields that are read from the environment, converted; the first bad variable raises.
+
+    An unset or blank variable takes the field's declared default unless ``defaults`` gives one: a value,
+    ``MISSING`` (the variable is required), or a function of the group's other values, called after them.
+    """
+    values: dict[str, Any] = {}
+    derived: dict[str, Callable[[dict[str, Any]], object]] = {}
+    for variable in _variables(group):
+        raw = environ.get(variable.env.name, "").strip()
+        default = defaults.get(variable.field, variable.default)
+        if raw:
+            values[variable.field] = variable.convert(raw)
+        elif default is MISSING:
+            raise SettingsError(variable.env.name, "required but not set")
+        elif callable(default):
+            derived[variable.field] = default
+        else:
+            values[variable.field] = default
+    for name, derive in derived.items():
+        values[name] = derive(values)
+    return values
+
+
+@dataclass(frozen=True, slots=True)
+class _Variable:
+    """A field that is read from an environment variable."""
+
+    field: str
+    env: Env
+    annotation: Any
+    default: object
+    """``MISSING`` when the field has none."""
+
+    def convert(self, raw: str) -> object:
+        if self.env.parse is not None:
+            try:
+                return self.env.parse(raw)
+            except ValueError as error:
+                raise SettingsError(self.env.name, str(error)) from None
+        choices = _choices(self.annotation)
+        # Choices are case-insensitive: LOG_LEVEL=debug, SMTP_TLS=STARTTLS.
+        raw = next((choice for choice in choices if choice.lower() == raw.lower()), raw)
+        try:
+            return msgspec.convert(raw, self.annotation, strict=False, dec_hook=_decode)
+        except msgspec.ValidationError as error:
+            if choices:
+                raise SettingsError(self.env.name, f"expected one of {', '.join(choices)}, got '{raw}'") from None
+            raise SettingsError(self.env.name, _problem(self.annotation, raw, error)) from None
+
+
+@cache
+def _variables(group: type) -> tuple[_Variable, ...]:
+    hints = get_type_hints(group, include_extras=True)
+    variables = []
+    for item in fields(group):
+        env = next((meta for meta in getattr(hints[item.name], "__metadata__", ()) if isinstance(meta, Env)), None)
+        if env is not None:
+            default = item.default if item.default_factory is MISSING else item.default_factory()
+            variables.append(_Variable(item.name, env, hints[item.name], default))
+    return tuple(variables)
+
+
+def _decode(type_: type, value: object) -> object:
+    """msgspec's hook for the types it does not convert itself."""
+    if type_ is Path and isinstance(value, str):
+        return Path(value)
+    raise NotImplementedError
+
+
+def _choices(annotation: Any) -> tuple[str, ...]:
+    """The values a Literal or enum field allows, in declared order."""
+    declared = get_args(annotation)[0]  # Annotated[declared, ..., Env(...)]
+    if get_origin(declared) is Literal:
+        return tuple(str(value) for value in get_args(declared))
+    if isinstance(declared, type) and issubclass(declared, Enum):
+        return tuple(str(member.value) for member in declared)
+    return ()
+
+
+def _problem(annotation: Any, raw: str, error: msgspec.ValidationError) -> str:
+    """Why msgspec refused ``raw``, in one line."""
+    info = msgspec.inspect.type_info(annotation)
+    if isinstance(info, msgspec.inspect.IntType | msgspec.inspect.FloatType):
+        number, kind = (int, "an integer") if isinstance(info, msgspec.inspect.IntType) else (float, "a number")
+        try:
+            value = msgspec.convert(raw, number, strict=False)
+        except msgspec.ValidationError:
+            return f"expected {kind}, got '{raw}'"
+        if number is int:
+            return f"must be between {info.ge} and {info.le}, got {value}"
+        return f"must be between {info.ge:g} and {info.le:g}, got {value:g}"
+    return f"{error}, got '{raw}'"
+
+
+def load_settings_or_exit() -> Settings:
+    """The process's settings; a bad variable ends the process with one line naming it (exit status 2)."""
+    try:
+        return get_settings()
+    except SettingsError as error:
+        print(f"rollcall: invalid setting {error}", file=sys.stderr)
+        raise SystemExit(2) from None

@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 
 from app.config import DatabaseSettings
 from app.core.db import alembic_commands
-from app.core.embedded import backing_services, redis_database
+from app.dev.embedded import backing_services, redis_database
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH_REDIS_DB = 12

@@ -41,7 +41,7 @@ from sqlalchemy import text
 from app.config import DatabaseSettings, OutboxSettings
 from app.core.db import alchemy_config
 from app.outbox import emit
-from app.outbox.emit import Nudger
+from app.outbox.emit import Nudger, nudging
 from bench._support import Worker, drop_database, report, scratch_database, servers, worker_env
 from bench.probes import EFFECT, Probe
 
@@ -62,7 +62,7 @@ class Chaos:
         nudger = Nudger()
         nudger.pool = ArqRedis.from_url(redis_url)
         self.nudger = nudger
-        self.db = alchemy_config(DatabaseSettings(url=database_url, pool_size=4), nudger=nudger)
+        self.db = alchemy_config(DatabaseSettings(url=database_url, pool_size=4), session_info=nudging(nudger))
 
     async def sql(self, statement: str, **params: Any) -> list[Any]:
         async with self.db.get_session() as session:
@@ -98,7 +98,14 @@ class Chaos:
         while self.emitted < self.args.events:
             async with self.db.get_session() as session:
                 for _ in range(min(per_tick, self.args.events - self.emitted)):
-                    emit(session, "chaos", f"effect-{self.emitted}", EFFECT, Probe(n=self.emitted), None)
+                    emit(
+                        session,
+                        aggregate_type="chaos",
+                        aggregate_id=f"effect-{self.emitted}",
+                        event_type=EFFECT,
+                        payload=Probe(n=self.emitted),
+                        tenant_id=None,
+                    )
                     self.emitted += 1
                 await session.commit()
             due = started + self.emitted / self.args.rate

@@ -26,7 +26,7 @@ from arq.connections import ArqRedis
 from app.config import DatabaseSettings
 from app.core.db import alchemy_config
 from app.outbox import emit
-from app.outbox.emit import Nudger
+from app.outbox.emit import Nudger, nudging
 from bench._support import report, scratch_database, servers, start_workers, worker_env
 from bench.probes import LATENCY, LATENCY_KEY, Probe
 
@@ -37,7 +37,7 @@ async def emit_at_rate(database_url: str, redis_url: str, rate: float, seconds: 
     """Emit ``rate`` events a second for ``seconds``; return each event's commit time."""
     nudger = Nudger()
     nudger.pool = ArqRedis.from_url(redis_url)
-    config = alchemy_config(DatabaseSettings(url=database_url, pool_size=4), nudger=nudger)
+    config = alchemy_config(DatabaseSettings(url=database_url, pool_size=4), session_info=nudging(nudger))
     committed: dict[UUID, float] = {}
     count = int(rate * seconds)
     started = time.perf_counter()
@@ -47,7 +47,14 @@ async def emit_at_rate(database_url: str, redis_url: str, rate: float, seconds: 
         if delay > 0:
             await asyncio.sleep(delay)
         async with config.get_session() as session:
-            event_id = emit(session, "bench", f"probe-{n}", LATENCY, Probe(n=n), None)
+            event_id = emit(
+                session,
+                aggregate_type="bench",
+                aggregate_id=f"probe-{n}",
+                event_type=LATENCY,
+                payload=Probe(n=n),
+                tenant_id=None,
+            )
             await session.commit()
             committed[event_id] = time.time()
     await nudger.drain()

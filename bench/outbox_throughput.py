@@ -38,7 +38,14 @@ async def insert_events(database_url: str, events: int) -> None:
     for start in range(0, events, 100):
         async with config.get_session() as session:
             for n in range(start, min(start + 100, events)):
-                emit(session, "system", f"bench-{n}", SYSTEM_PING, ping, None)
+                emit(
+                    session,
+                    aggregate_type="system",
+                    aggregate_id=f"bench-{n}",
+                    event_type=SYSTEM_PING,
+                    payload=ping,
+                    tenant_id=None,
+                )
             await session.commit()
     async with config.get_session() as session:
         await session.execute(text("ANALYZE outbox_events"))  # a long-lived table has statistics

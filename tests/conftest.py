@@ -12,6 +12,7 @@ import asyncio
 import os
 import secrets
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
@@ -26,9 +27,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.asgi import create_app
 from app.config import Settings
 from app.core.db import alchemy_config, alembic_commands
-from app.core.embedded import backing_services, redis_database
+from app.dev.embedded import backing_services, redis_database
+from app.dev.mail_sink import MailSink
 from app.notify.delivery import Notifier, configure_notifier, use_notifier
-from app.notify.sink import MailSink
 from app.tenants.models import TenantKind
 from app.tenants.services import TenantService
 from tests.tokens import SigningKeys
@@ -75,16 +76,25 @@ async def drop_database(server_url: str, name: str) -> None:
     await _admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(scope="session")
-async def database_url(servers: tuple[str, str]) -> AsyncIterator[str]:
-    """A database of this test run, built by running every migration."""
-    name = f"rollcall_test_{secrets.token_hex(4)}"
+@asynccontextmanager
+async def migrated_database(servers: tuple[str, str], prefix: str) -> AsyncIterator[str]:
+    """A new database built by running every migration; dropped on exit."""
+    name = f"{prefix}_{secrets.token_hex(4)}"
     url = await create_database(servers[0], name)
     settings = Settings.from_env({**base_env(url, servers[1]), "DB_POOL_SIZE": "0"}).database
     # Alembic's env runs its own event loop, so it runs in a thread here.
     await asyncio.to_thread(lambda: alembic_commands(settings).upgrade())
-    yield url
-    await drop_database(servers[0], name)
+    try:
+        yield url
+    finally:
+        await drop_database(servers[0], name)
+
+
+@pytest.fixture(scope="session")
+async def database_url(servers: tuple[str, str]) -> AsyncIterator[str]:
+    """A database of this test run, built by running every migration."""
+    async with migrated_database(servers, "rollcall_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

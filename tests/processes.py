@@ -8,13 +8,14 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from tests.waiting import wait_for_sync
 
 
 def free_port() -> int:
@@ -65,16 +66,14 @@ def rollcall_process(*arguments: str, env: dict[str, str], log: Path | None = No
 
 
 def wait_until_ready(base_url: str, process: subprocess.Popen[str], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def ready() -> bool:
         if process.poll() is not None:
             raise AssertionError(
                 f"exited early ({process.returncode}): {process.stderr.read() if process.stderr else ''}"
             )
         try:
-            if httpx.get(f"{base_url}/health/ready", timeout=1).status_code == 200:
-                return
+            return httpx.get(f"{base_url}/health/ready", timeout=1).status_code == 200
         except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"{base_url} not ready within {timeout}s")
+            return False
+
+    wait_for_sync(ready, within=timeout, what=f"{base_url} to be ready")

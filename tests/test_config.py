@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import is_dataclass
 from pathlib import Path
+from typing import get_args, get_type_hints
 
+import jwt
 import pytest
+from msgspec import Meta
 
-from app.config import DEV_ISSUER, Environment, Settings, SettingsError, dev_jwks_path
+from app.config import DEV_ISSUER, Env, Environment, Settings, SettingsError, dev_jwks_path
+from tests.processes import rollcall
 
 GOOD = {
     "DATABASE_URL": "postgresql://rollcall:secret@db:5432/rollcall",
@@ -180,3 +185,56 @@ def test_smtp_and_groupme_settings() -> None:
     )
     assert settings_with(SMTP_TLS="tls").smtp.port == 465
     assert mail.groupme.staff_user_ids == ("111", "222")
+
+
+def test_blank_variables_take_their_defaults_and_choices_ignore_case() -> None:
+    settings = settings_with(PORT="  ", DB_POOL_SIZE="", LOG_LEVEL="warning", LOG_FORMAT="Console", SMTP_TLS="TLS")
+    assert (settings.server.port, settings.database.pool_size) == (8000, 20)
+    assert (settings.log.level, settings.log.format) == ("WARNING", "console")
+    assert (settings.smtp.tls.value, settings.smtp.port) == ("tls", 465)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("PORT", "70000", "PORT: must be between 1 and 65535, got 70000"),
+        ("PUBLIC_RATE_LIMIT", "1000001", "PUBLIC_RATE_LIMIT: must be between 0 and 1000000, got 1000001"),
+        ("SMTP_TIMEOUT_SECONDS", "0", "SMTP_TIMEOUT_SECONDS: must be between 0.1 and 300, got 0"),
+        ("OUTBOX_POLL_SECONDS", "x", "OUTBOX_POLL_SECONDS: expected a number, got 'x'"),
+        ("LOG_LEVEL", "LOUD", "LOG_LEVEL: expected one of DEBUG, INFO, WARNING, ERROR, CRITICAL, got 'LOUD'"),
+    ],
+)
+def test_a_refused_value_is_explained_in_full(variable: str, value: str, message: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        settings_with(**{variable: value})
+    assert str(caught.value) == message
+
+
+def test_each_variable_is_declared_once_and_every_number_is_bounded() -> None:
+    groups = [Settings, *(hint for hint in get_type_hints(Settings).values() if is_dataclass(hint))]
+    seen: set[str] = set()
+    for group in groups:
+        for name, hint in get_type_hints(group, include_extras=True).items():
+            metadata = getattr(hint, "__metadata__", ())
+            variables = {meta.name for meta in metadata if isinstance(meta, Env)}
+            assert len(variables) <= 1, f"{group.__name__}.{name}"
+            assert not seen & variables, f"{variables} declared twice"
+            seen |= variables
+            if variables and get_args(hint)[0] in (int, float):
+                bounds = next(meta for meta in metadata if isinstance(meta, Meta))
+                assert bounds.ge is not None, variables
+                assert bounds.le is not None, variables
+    assert {"ROLLCALL_ENV", "PORT", "DATABASE_URL", "SMTP_FROM", "WORKER_METRICS_PORT", "OUTBOX_LEASE_SECONDS"} <= seen
+
+
+def test_dev_token_reads_the_data_dir_and_claims_from_the_settings(tmp_path: Path) -> None:
+    env = {"DATA_DIR": str(tmp_path), "AUTH_TENANT_CLAIM": "org", "AUTH_AUDIENCE": "spa"}
+    result = rollcall("dev-token", "--tenant", "demo-club", env=env)
+    assert result.returncode == 0, result.stderr
+    claims = jwt.decode(result.stdout.strip().splitlines()[-1], options={"verify_signature": False})
+    assert (claims["org"], claims["aud"]) == ("demo-club", "spa")
+    assert dev_jwks_path(tmp_path).exists()
+
+    bad = rollcall("dev-token", "--tenant", "demo-club", env={**env, "AUTH_LEEWAY_SECONDS": "soon"})
+    assert bad.returncode != 0
+    assert "invalid setting AUTH_LEEWAY_SECONDS: expected an integer, got 'soon'" in bad.stderr

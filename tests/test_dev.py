@@ -17,16 +17,19 @@ import psutil
 
 from tests.conftest import create_database, drop_database
 from tests.processes import free_port
+from tests.waiting import wait_for_sync
 
 
 def start_dev(port: int, data_dir: Path, env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "app", "dev", "--port", str(port), "--data-dir", str(data_dir)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with (data_dir / "dev.stderr").open("a") as stderr:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            [sys.executable, "-m", "app", "dev", "--port", str(port), "--data-dir", str(data_dir)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
 
 
 def read_banner(process: subprocess.Popen[str], timeout: float = 90) -> tuple[str, str]:
@@ -38,7 +41,8 @@ def read_banner(process: subprocess.Popen[str], timeout: float = 90) -> tuple[st
     while time.monotonic() < deadline:
         line = process.stdout.readline()
         if not line:
-            raise AssertionError(f"rollcall dev exited ({process.wait()}) before printing its banner")
+            said = Path(process.args[-1], "dev.stderr").read_text()[-3000:]  # type: ignore[index]
+            raise AssertionError(f"rollcall dev exited ({process.wait()}) before printing its banner:\n{said}")
         if line.strip().startswith("Signing link "):
             link = line.split()[2]
         if previous.startswith("more with: rollcall dev-token"):
@@ -79,9 +83,9 @@ def sign_and_see_the_welcome_in_the_mail_sink(signing_link: str, mail_dir: Path)
     pixel = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
     body = {"signed_by": "Dana", "signature_png": pixel, "contract_version": "2026-1", "accept_terms": True}
     assert httpx.post(f"{signing_link}/sign", json=body).status_code == 200
-    deadline = time.monotonic() + 30
-    while not (mails := sorted(mail_dir.glob("*.eml"))) and time.monotonic() < deadline:
-        time.sleep(0.2)
+    mails = wait_for_sync(
+        lambda: sorted(mail_dir.glob("*.eml")), within=30, what="the welcome email in rollcall dev's mail sink"
+    )
     assert len(mails) == 1, "rollcall dev's mail sink got no welcome email"
     content = mails[0].read_text()
     assert "Subject: Welcome to" in content

@@ -6,26 +6,19 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
-from app.notify.sink import MailSink
+from app.dev.mail_sink import MailSink
 from tests.club.pngs import b64, png
 from tests.processes import free_port, rollcall_process, wait_until_ready
+from tests.waiting import wait_for_sync
 
 SHARE_URL = "https://groupme.com/join_group/777/JoinUs"
-
-
-def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 @pytest.mark.usefixtures("tenants")
@@ -72,8 +65,22 @@ def test_offer_sign_then_exactly_one_welcome_email(
         )
         assert signed.status_code == 200, signed.text
 
-        wait_for(lambda: len(mail_sink.received()) >= 1, 30, "the welcome email")
-        time.sleep(2)  # sweeps and nudges keep running: nothing more may arrive
+        wait_for_sync(lambda: len(mail_sink.received()) >= 1, what="the welcome email")
+
+        def outbox_settled() -> list[dict[str, Any]]:
+            """The contract.signed events once they are delivered and nothing of the club's outbox is waiting
+            or in flight (empty until then)."""
+            stats = admin.get("/outbox/stats").json()
+            if (stats["pending"], stats["in_flight"]) != (0, 0):
+                return []
+            page = admin.get("/outbox/events", params={"event_type": "contract.signed"}).json()
+            events: list[dict[str, Any]] = page["items"]
+            return events if events and all(event["status"] == "delivered" for event in events) else []
+
+        # Sweeps and nudges keep running; once the signed event is delivered (its welcome_email delivery
+        # recorded) and nothing waits in the outbox, no more mail can come: count it then.
+        [signed_event] = wait_for_sync(outbox_settled, what="the outbox to deliver the contract.signed event")
+        assert [(d["handler"], d["outcome"]) for d in signed_event["deliveries"]] == [("welcome_email", "done")]
         [message] = mail_sink.received()
 
     assert message["To"] == "dana@example.org"

@@ -15,7 +15,7 @@ __all__ = ["WorkerSettings", "worker_settings"]
 
 def __getattr__(name: str) -> Any:
     if name == "WorkerSettings":
-        from app.asgi import load_settings_or_exit
+        from app.config import load_settings_or_exit
 
         return worker_settings(load_settings_or_exit())
     raise AttributeError(name)

@@ -14,7 +14,7 @@ from app.config import Settings
 from app.core.db import alchemy_config
 from app.core.logging import configure_logging
 from app.notify.delivery import configure_notifier
-from app.outbox.emit import Nudger
+from app.outbox.emit import Nudger, nudging
 from app.outbox.relay import Relay
 from workers.jobs import outbox_nudge, outbox_retention, outbox_sweep, ping
 
@@ -35,7 +35,7 @@ HANDLER_MODULES: tuple[str, ...] = (
 def worker_settings(settings: Settings) -> type:
     """A declarative arq ``WorkerSettings`` class bound to ``settings``."""
     nudger = Nudger()
-    db = alchemy_config(settings.database, nudger=nudger)
+    db = alchemy_config(settings.database, session_info=nudging(nudger))
 
     async def on_startup(ctx: dict[str, Any]) -> None:
         configure_logging(settings.log)

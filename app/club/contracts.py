@@ -1,10 +1,11 @@
-"""Contract offers: the state machine of SPEC-club.md "Contract offer", in one transaction each."""
+"""Contract offers: the state machine of docs/club.md "Contract offers", in one transaction each."""
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 from urllib.parse import quote
 from uuid import UUID
@@ -18,6 +19,7 @@ from sqlalchemy.orm import selectinload
 from app.club.events import (
     CONTRACT_DECLINED,
     CONTRACT_OFFERED,
+    CONTRACT_SIGNED,
     ContractDeclined,
     ContractOffered,
 )
@@ -26,7 +28,7 @@ from app.club.signatures import delete_signature, signature_path, store_signatur
 from app.core.db import native_connection
 from app.core.errors import ResourceNotFoundError, RuleViolationError, StateConflictError
 from app.outbox import emit
-from app.outbox.emit import Nudger
+from app.outbox.emit import Nudger, event_insert_sql
 from app.tenants.models import Tenant
 
 __all__ = [
@@ -120,24 +122,15 @@ class ContractService:
         player.monthly_fee = offer.monthly_fee
         player.contract_status = ContractStatus.OFFERED
         player.contract_offered_at = datetime.now(UTC)
-        new_state = _state(player)
-        self.session.add(
-            ContractAuditLog(
-                tenant_id=tenant_id,
-                player_id=player.id,
-                event_type=event,
-                old_state=old_state if previous is not ContractStatus.NONE else None,
-                new_state=new_state,
-                actor=actor,
-                source=source,
-            )
+        self._record(
+            player, event, old_state if previous is not ContractStatus.NONE else None, actor=actor, source=source
         )
         emit(
             self.session,
-            "player",
-            player.id,
-            CONTRACT_OFFERED,
-            ContractOffered(
+            aggregate_type="player",
+            aggregate_id=player.id,
+            event_type=CONTRACT_OFFERED,
+            payload=ContractOffered(
                 player_id=player.id,
                 player_name=player.name,
                 tenant_id=tenant_id,
@@ -146,7 +139,7 @@ class ContractService:
                 monthly_fee=offer.monthly_fee,
                 previous_status=previous.value,
             ),
-            tenant_id,
+            tenant_id=tenant_id,
         )
         await self.session.commit()
         return OfferResult(
@@ -194,13 +187,25 @@ class ContractService:
         _require_offered(player, "declined")
         old_state = _state(player)
         player.contract_status = ContractStatus.DECLINED
-        self._record(player, AuditEvent.DECLINED, old_state, actor=f"public link from {ip}")
-        emit(self.session, "player", player.id, CONTRACT_DECLINED, ContractDeclined(**_about(player)), player.tenant_id)
+        self._record(
+            player, AuditEvent.DECLINED, old_state, actor=f"public link from {ip}", source=AuditSource.PUBLIC_LINK
+        )
+        emit(
+            self.session,
+            aggregate_type="player",
+            aggregate_id=player.id,
+            event_type=CONTRACT_DECLINED,
+            payload=ContractDeclined(**_about(player)),
+            tenant_id=player.tenant_id,
+        )
         await self.session.commit()
         club = await self.session.get_one(Tenant, player.tenant_id)
         return PublicContract(player=player, club=club)
 
-    def _record(self, player: Player, event: AuditEvent, old_state: dict[str, Any], *, actor: str) -> None:
+    def _record(
+        self, player: Player, event: AuditEvent, old_state: dict[str, Any] | None, *, actor: str, source: AuditSource
+    ) -> None:
+        """The one audit writer of the ORM paths: the player's contract before and (as it is now) after."""
         self.session.add(
             ContractAuditLog(
                 tenant_id=player.tenant_id,
@@ -209,7 +214,7 @@ class ContractService:
                 old_state=old_state,
                 new_state=_state(player),
                 actor=actor,
-                source=AuditSource.PUBLIC_LINK,
+                source=source,
             )
         )
 
@@ -246,20 +251,38 @@ class ContractService:
         return team
 
 
+AUDIT_STATE: tuple[tuple[str, str], ...] = (
+    ("status", "contract_status"),
+    ("token", "contract_token"),
+    ("monthly_fee", "monthly_fee"),
+    ("offered_at", "contract_offered_at"),
+    ("signed_at", "contract_signed_at"),
+    ("signed_by", "contract_signed_by"),
+    ("signed_ip", "contract_signed_ip"),
+    ("signature", "contract_signature"),
+    ("version", "contract_version"),
+)
+"""The audit's picture of a contract (its ``old_state`` / ``new_state``): key → ``players`` column, plus
+``team_ids``. The token is included: it is the archived link. Both writers build it from here: the ORM paths
+with :func:`_state`, the signing statement with :func:`_state_sql`."""
+
+
 def _state(player: Player) -> dict[str, Any]:
-    """Everything about a player's contract, for the audit (the token included: it is the archived link)."""
-    return {
-        "status": player.contract_status.value,
-        "token": player.contract_token,
-        "monthly_fee": player.monthly_fee,
-        "offered_at": _iso(player.contract_offered_at),
-        "signed_at": _iso(player.contract_signed_at),
-        "signed_by": player.contract_signed_by,
-        "signed_ip": player.contract_signed_ip,
-        "signature": player.contract_signature,
-        "version": player.contract_version,
-        "team_ids": [str(team.id) for team in player.teams],
-    }
+    state: dict[str, Any] = {key: _plain(getattr(player, column)) for key, column in AUDIT_STATE}
+    state["team_ids"] = [str(team.id) for team in player.teams]
+    return state
+
+
+def _state_sql(alias: str, team_ids: str) -> str:
+    """:func:`_state` as a SQL expression over the players row ``alias`` (timestamps in ISO 8601 either way)."""
+    pairs = ", ".join(f"'{key}', {alias}.{column}" for key, column in AUDIT_STATE)
+    return f"jsonb_build_object({pairs}, 'team_ids', {team_ids})"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, StrEnum):
+        return value.value
+    return value.isoformat() if isinstance(value, datetime) else value
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,16 +376,31 @@ def _not_signable(status: str) -> StateConflictError:
 # Whether a link can be signed, before anything is stored (uq_players_contract_token is its index).
 _SIGNABLE = "SELECT contract_status FROM players WHERE contract_token = $1"
 
+# The contract.signed event, built by the outbox from the registered payload (ContractSigned's fields).
+_SIGNED_EVENT = event_insert_sql(
+    source="signed AS s, teams_of",
+    aggregate_type="player",
+    aggregate_id="s.id",
+    event_type=CONTRACT_SIGNED,
+    payload={
+        "player_id": "s.id",
+        "player_name": "s.name",
+        "team_id": "teams_of.first_id",
+        "parent_id": "s.parent_id",
+        "tenant_id": "s.tenant_id",
+    },
+    tenant_id="s.tenant_id",
+)
 # Signing in one statement, so one round trip in autocommit: lock the player by token, flip an offered contract
-# to signed, and write the audit row and the contract.signed outbox event (its payload is checked against
-# ContractSigned on delivery). asyncpg's native $n parameters: it runs on the pool's driver connection.
-_SIGN = """
+# to signed, and write the audit row and the contract.signed outbox event. asyncpg's native $n parameters: it
+# runs on the pool's driver connection. Built once, at import, from constants.
+_SIGN = f"""
     WITH target AS (
         SELECT * FROM players WHERE contract_token = $1 FOR UPDATE
     ), teams_of AS (
         SELECT coalesce(jsonb_agg(t.id::text ORDER BY t.name), '[]'::jsonb) AS ids,
-               coalesce(array_agg(t.name ORDER BY t.name), '{}') AS team_names,
-               coalesce(array_agg(t.season ORDER BY t.name), '{}') AS team_seasons,
+               coalesce(array_agg(t.name ORDER BY t.name), '{{}}') AS team_names,
+               coalesce(array_agg(t.season ORDER BY t.name), '{{}}') AS team_seasons,
                (array_agg(t.id ORDER BY t.name))[1] AS first_id
         FROM player_teams AS pt JOIN teams AS t ON t.id = pt.team_id
         WHERE pt.player_id = (SELECT id FROM target)
@@ -375,31 +413,17 @@ _SIGN = """
         RETURNING p.*
     ), audit AS (
         INSERT INTO contract_audit_log (tenant_id, player_id, event_type, old_state, new_state, actor, source)
-        SELECT s.tenant_id, s.id, 'signed',
-               jsonb_build_object('status', t.contract_status, 'token', t.contract_token, 'monthly_fee', t.monthly_fee,
-                                  'offered_at', t.contract_offered_at, 'signed_at', t.contract_signed_at,
-                                  'signed_by', t.contract_signed_by, 'signed_ip', t.contract_signed_ip,
-                                  'signature', t.contract_signature, 'version', t.contract_version,
-                                  'team_ids', teams_of.ids),
-               jsonb_build_object('status', s.contract_status, 'token', s.contract_token, 'monthly_fee', s.monthly_fee,
-                                  'offered_at', s.contract_offered_at, 'signed_at', s.contract_signed_at,
-                                  'signed_by', s.contract_signed_by, 'signed_ip', s.contract_signed_ip,
-                                  'signature', s.contract_signature, 'version', s.contract_version,
-                                  'team_ids', teams_of.ids),
+        SELECT s.tenant_id, s.id, 'signed', {_state_sql("t", "teams_of.ids")}, {_state_sql("s", "teams_of.ids")},
                $2, 'public_link'
         FROM signed AS s, target AS t, teams_of
     ), event AS (
-        INSERT INTO outbox_events (id, tenant_id, aggregate_type, aggregate_id, event_type, payload)
-        SELECT gen_random_uuid(), s.tenant_id, 'player', s.id::text, 'contract.signed',
-               jsonb_build_object('player_id', s.id, 'player_name', s.name, 'team_id', teams_of.first_id,
-                                  'parent_id', s.parent_id, 'tenant_id', s.tenant_id)
-        FROM signed AS s, teams_of
+        {_SIGNED_EVENT}
     )
     SELECT t.contract_status AS previous_status, EXISTS (SELECT 1 FROM signed) AS signed,
            t.name, t.monthly_fee, teams_of.team_names, teams_of.team_seasons,
            club.name AS club_name, club.brand_color, club.logo_url
     FROM target AS t JOIN tenants AS club ON club.id = t.tenant_id, teams_of
-    """
+    """  # noqa: S608
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,5 +18,5 @@ def club_tenants_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRou
     principal = connection.scope.get("user")
     if not isinstance(principal, Principal):
         raise NotAuthorizedException("authentication is required")
-    if principal.tenant.kind is not TenantKind.CLUB:
+    if principal.tenant.kind != TenantKind.CLUB:
         raise NotFoundException()

@@ -178,6 +178,11 @@ class Player(UUIDAuditBase):
 
     teams: Mapped[list[Team]] = relationship(secondary=player_teams, lazy="raise", order_by=Team.name)
 
+    @property
+    def team_ids(self) -> list[UUID]:
+        """The ids of the player's teams (loaded with the player), as the API shows them."""
+        return [team.id for team in self.teams]
+
 
 class ContractAuditLog(DefaultBase):
     __tablename__ = "contract_audit_log"

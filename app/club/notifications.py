@@ -176,7 +176,14 @@ class EmailBlastService:
                 subject_template=subject_template,
                 requested_by=requested_by,
             )
-            emit(self.session, "parent", recipient.parent_id, EMAIL_BLAST_REQUESTED, payload, tenant_id)
+            emit(
+                self.session,
+                aggregate_type="parent",
+                aggregate_id=recipient.parent_id,
+                event_type=EMAIL_BLAST_REQUESTED,
+                payload=payload,
+                tenant_id=tenant_id,
+            )
         await self.session.commit()
         return BlastPlan(blast_id, recipients, orphans, dry_run)
 

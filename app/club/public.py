@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.openapi.spec import Example
-from litestar.params import Body, FromPath
+from litestar.params import Body, FromPath, SkipValidation
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -17,8 +17,9 @@ from app.club.schemas import ContractClub, ContractTeam, ContractView, SignReque
 from app.club.signatures import decode_signature
 from app.config import Settings
 from app.core.client_ip import client_ip
+from app.core.deps import AppSettings
 from app.core.errors import RuleViolationError, problem_responses
-from app.core.ratelimit import limit_public_requests
+from app.outbox.emit import Nudger
 
 __all__ = ["PUBLIC_BODY_LIMIT", "PublicContractController"]
 
@@ -32,7 +33,6 @@ class PublicContractController(Controller):
     path = "/api/v1/contracts"
     tags = ["contracts"]
     opt = {"exclude_from_auth": True}
-    before_request = staticmethod(limit_public_requests)
     request_max_body_size = PUBLIC_BODY_LIMIT
 
     @get(
@@ -42,10 +42,10 @@ class PublicContractController(Controller):
         responses=problem_responses(400, 404, 429),
     )
     async def view(
-        self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession], token: FromPath[str]
+        self, settings: AppSettings, db_session: NamedDependency[AsyncSession], token: FromPath[str]
     ) -> ContractView:
         """The player, team(s), season, monthly fee, contract version and status. Unknown or superseded: 404."""
-        return _view(await ContractService(db_session).view(token), request.app.state.settings)
+        return _view(await ContractService(db_session).view(token), settings)
 
     @post(
         "/{token:str}/sign",
@@ -57,6 +57,8 @@ class PublicContractController(Controller):
     async def sign(
         self,
         request: Request[Any, Any, Any],
+        settings: AppSettings,
+        nudger: NamedDependency[SkipValidation[Nudger]],
         db_engine: NamedDependency[AsyncEngine],
         token: FromPath[str],
         data: Annotated[
@@ -79,7 +81,6 @@ class PublicContractController(Controller):
     ) -> ContractView:
         """Only an `offered` contract can be signed (409 otherwise); the signature must be a PNG of at most
         512 KiB, 2000x1000 pixels and 8 bits a sample (422); a body over 1 MiB is refused (413)."""
-        settings: Settings = request.app.state.settings
         if not data.accept_terms:
             raise RuleViolationError("accept_terms must be true to sign")
         if data.contract_version != settings.server.contract_version:
@@ -91,7 +92,7 @@ class PublicContractController(Controller):
             contract_version=data.contract_version,
             ip=client_ip(request, settings.server.trusted_proxies),
         )
-        signed = await ContractSigner(db_engine, request.app.state.nudger).sign(token, signature)
+        signed = await ContractSigner(db_engine, nudger).sign(token, signature)
         teams = [ContractTeam(name=name, season=season) for name, season in signed.teams]
         return ContractView(
             club=ContractClub(name=signed.club_name, brand_color=signed.brand_color, logo_url=signed.logo_url),
@@ -111,10 +112,13 @@ class PublicContractController(Controller):
         responses=problem_responses(400, 404, 409, 429),
     )
     async def decline(
-        self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession], token: FromPath[str]
+        self,
+        request: Request[Any, Any, Any],
+        settings: AppSettings,
+        db_session: NamedDependency[AsyncSession],
+        token: FromPath[str],
     ) -> ContractView:
         """Only an `offered` contract can be declined (409 otherwise); the club can offer again later."""
-        settings: Settings = request.app.state.settings
         ip = client_ip(request, settings.server.trusted_proxies)
         return _view(await ContractService(db_session).decline(token, ip=ip), settings)
 

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 from uuid import UUID
 
 import msgspec
-from advanced_alchemy.exceptions import IntegrityError as RepositoryIntegrityError
-from advanced_alchemy.filters import LimitOffset, OrderBy
+from advanced_alchemy.filters import OrderBy, StatementFilter
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import ColumnElement, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.interfaces import ORMOption
 
@@ -27,17 +25,11 @@ from app.club.schemas import (
     TeamCreate,
     TeamUpdate,
 )
-from app.core.errors import ResourceNotFoundError, RuleViolationError, StateConflictError
+from app.core.errors import ResourceNotFoundError, RuleViolationError, StateConflictError, constraint_messages
 
 __all__ = ["ParentService", "PlayerService", "TeamService", "player_read"]
 
 ModelT = TypeVar("ModelT", Team, Parent, Player)
-
-_DUPLICATES = {
-    "uq_teams_tenant_season_name": "a team with this name already exists in this season",
-    "uq_parents_tenant_email": "a parent with this email already exists",
-    "fk_teams_groupme_group_owned": "the GroupMe group belongs to another club",
-}
 
 
 class _TenantScoped(SQLAlchemyAsyncRepositoryService[ModelT], Generic[ModelT]):
@@ -47,17 +39,13 @@ class _TenantScoped(SQLAlchemyAsyncRepositoryService[ModelT], Generic[ModelT]):
     load: Sequence[ORMOption] = ()
 
     async def list_for(
-        self, tenant_id: UUID, clauses: Sequence[ColumnElement[bool]], *, limit: int, offset: int
-    ) -> tuple[list[ModelT], int]:
+        self, tenant_id: UUID, clauses: Sequence[ColumnElement[bool]], *filters: StatementFilter
+    ) -> tuple[Sequence[ModelT], int]:
+        """The tenant's rows by name; ``filters`` page and search (advanced-alchemy's statement filters)."""
         model = self.repository.model_type
-        items, total = await self.get_many_and_count(
-            model.tenant_id == tenant_id,
-            *clauses,
-            OrderBy("name", "asc"),
-            LimitOffset(limit, offset),
-            load=list(self.load),
+        return await self.get_many_and_count(
+            *filters, model.tenant_id == tenant_id, *clauses, OrderBy("name", "asc"), load=list(self.load)
         )
-        return list(items), total
 
     async def get_for(self, tenant_id: UUID, item_id: UUID) -> ModelT:
         model = self.repository.model_type
@@ -67,28 +55,20 @@ class _TenantScoped(SQLAlchemyAsyncRepositoryService[ModelT], Generic[ModelT]):
         return found
 
     async def delete_for(self, tenant_id: UUID, item_id: UUID) -> None:
-        await self.repository.session.delete(await self.get_for(tenant_id, item_id))
-        await self._commit()
+        await self.delete((await self.get_for(tenant_id, item_id)).id, auto_commit=True)
 
-    async def _commit(self) -> None:
-        """Commit; a unique key the change breaks becomes a 409 that names the rule."""
-        session = self.repository.session
-        try:
-            await session.commit()
-        except (IntegrityError, RepositoryIntegrityError) as error:
-            await session.rollback()
-            text = str(error)
-            for constraint, message in _DUPLICATES.items():
-                if constraint in text:
-                    raise StateConflictError(message) from None
-            raise
+    async def _create(self, item: ModelT) -> ModelT:
+        """Insert and commit through the repository: a key the row breaks is a 409 with the Repo's
+        ``error_messages`` (app.core.errors maps advanced-alchemy's integrity errors)."""
+        return await self.create(item, auto_commit=True, auto_expunge=True)
 
-    @staticmethod
-    def _apply(item: Any, changes: msgspec.Struct, *, skip: tuple[str, ...] = ()) -> None:
+    async def _update(self, item: ModelT, changes: msgspec.Struct, *, skip: tuple[str, ...] = ()) -> None:
+        """Apply the fields ``changes`` sets (absent ones stay) and commit through the repository's update."""
         for name in changes.__struct_fields__:
             value = getattr(changes, name)
             if value is not msgspec.UNSET and name not in skip:
                 setattr(item, name, value)
+        await self.update(item, auto_commit=True, auto_expunge=True)
 
 
 class TeamService(_TenantScoped[Team]):
@@ -96,6 +76,10 @@ class TeamService(_TenantScoped[Team]):
 
     class Repo(SQLAlchemyAsyncRepository[Team]):
         model_type = Team
+        error_messages = constraint_messages(
+            uq_teams_tenant_season_name="a team with this name already exists in this season",
+            fk_teams_groupme_group_owned="the GroupMe group belongs to another club",
+        )
 
     repository_type = Repo
 
@@ -103,9 +87,7 @@ class TeamService(_TenantScoped[Team]):
         """Team names are unique per tenant and season (409); the GroupMe group must be the club's (see
         :meth:`_claim_group`)."""
         await self._claim_group(tenant_id, data.groupme_group_id)
-        team = Team(tenant_id=tenant_id, **msgspec.structs.asdict(data))
-        self.repository.session.add(team)
-        await self._commit()
+        team = await self._create(Team(tenant_id=tenant_id, **msgspec.structs.asdict(data)))
         return await self.get_for(tenant_id, team.id)
 
     async def update_for(self, tenant_id: UUID, team_id: UUID, data: TeamUpdate) -> Team:
@@ -113,8 +95,7 @@ class TeamService(_TenantScoped[Team]):
         team = await self.get_for(tenant_id, team_id)
         if isinstance(data.groupme_group_id, str):
             await self._claim_group(tenant_id, data.groupme_group_id)
-        self._apply(team, data)
-        await self._commit()
+        await self._update(team, data)
         return await self.get_for(tenant_id, team_id)
 
     async def _claim_group(self, tenant_id: UUID, group_id: str | None) -> None:
@@ -132,20 +113,18 @@ class ParentService(_TenantScoped[Parent]):
 
     class Repo(SQLAlchemyAsyncRepository[Parent]):
         model_type = Parent
+        error_messages = constraint_messages(uq_parents_tenant_email="a parent with this email already exists")
 
     repository_type = Repo
 
     async def create_for(self, tenant_id: UUID, data: ParentCreate) -> Parent:
         """A parent's email is unique in the tenant, ignoring case (409)."""
-        parent = Parent(tenant_id=tenant_id, **msgspec.structs.asdict(data))
-        self.repository.session.add(parent)
-        await self._commit()
+        parent = await self._create(Parent(tenant_id=tenant_id, **msgspec.structs.asdict(data)))
         return await self.get_for(tenant_id, parent.id)
 
     async def update_for(self, tenant_id: UUID, parent_id: UUID, data: ParentUpdate) -> Parent:
         parent = await self.get_for(tenant_id, parent_id)
-        self._apply(parent, data)
-        await self._commit()
+        await self._update(parent, data)
         return await self.get_for(tenant_id, parent_id)
 
 
@@ -166,7 +145,6 @@ class PlayerService(_TenantScoped[Player]):
         team_id: UUID | None = None,
         contract_status: ContractStatus | None = None,
         parent_id: UUID | None = None,
-        name: str | None = None,
     ) -> list[ColumnElement[bool]]:
         clauses: list[ColumnElement[bool]] = []
         if team_id is not None:
@@ -176,9 +154,6 @@ class PlayerService(_TenantScoped[Player]):
             clauses.append(Player.contract_status == contract_status)
         if parent_id is not None:
             clauses.append(Player.parent_id == parent_id)
-        if name:
-            escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            clauses.append(Player.name.ilike(f"%{escaped}%", escape="\\"))
         return clauses
 
     async def create_for(self, tenant_id: UUID, data: PlayerCreate) -> Player:
@@ -186,8 +161,7 @@ class PlayerService(_TenantScoped[Player]):
         await self._check_parent(tenant_id, data.parent_id)
         player = Player(tenant_id=tenant_id, name=data.name, birth_year=data.birth_year, parent_id=data.parent_id)
         player.teams = await self._teams(tenant_id, data.team_ids)
-        self.repository.session.add(player)
-        await self._commit()
+        player = await self._create(player)
         return await self.get_for(tenant_id, player.id)
 
     async def update_for(self, tenant_id: UUID, player_id: UUID, data: PlayerUpdate) -> Player:
@@ -196,9 +170,7 @@ class PlayerService(_TenantScoped[Player]):
             await self._check_parent(tenant_id, data.parent_id)
         if data.team_ids is not msgspec.UNSET:
             player.teams = await self._teams(tenant_id, data.team_ids)
-        self._apply(player, data, skip=("team_ids",))
-        await self._commit()
-        self.repository.session.expunge(player)
+        await self._update(player, data, skip=("team_ids",))
         return await self.get_for(tenant_id, player_id)
 
     async def _check_parent(self, tenant_id: UUID, parent_id: UUID | None) -> None:
@@ -225,17 +197,4 @@ class PlayerService(_TenantScoped[Player]):
 
 def player_read(player: Player) -> PlayerRead:
     """A player as the API shows it: with its team ids (teams must be loaded)."""
-    return PlayerRead(
-        id=player.id,
-        name=player.name,
-        birth_year=player.birth_year,
-        parent_id=player.parent_id,
-        team_ids=[team.id for team in player.teams],
-        contract_status=player.contract_status,
-        monthly_fee=player.monthly_fee,
-        contract_offered_at=player.contract_offered_at,
-        contract_signed_at=player.contract_signed_at,
-        contract_version=player.contract_version,
-        created_at=player.created_at,
-        updated_at=player.updated_at,
-    )
+    return msgspec.convert(player, PlayerRead, from_attributes=True)

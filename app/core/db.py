@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,6 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.util import greenlet_spawn
 
 from app.config import DatabaseSettings
-from app.outbox.emit import NUDGER_KEY, Nudger
 
 __all__ = ["MIGRATIONS_DIR", "alchemy_config", "alembic_commands", "native_connection"]
 
@@ -28,12 +27,15 @@ MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 VERSION_TABLE = "alembic_version"
 
 
-def alchemy_config(settings: DatabaseSettings, *, nudger: Nudger | None = None) -> SQLAlchemyAsyncConfig:
+def alchemy_config(
+    settings: DatabaseSettings, *, session_info: Mapping[str, Any] | None = None
+) -> SQLAlchemyAsyncConfig:
     """advanced-alchemy's config for the app, the workers and the migrations.
 
     Sessions never autocommit: a service commits explicitly so that a failed
     commit surfaces as an error response instead of a silent 2xx. With a
-    ``nudger``, a commit that carried outbox events nudges the workers.
+    ``session_info`` every session carries it (the outbox's nudger rides there:
+    ``app.outbox.emit.nudging(nudger)``, so a commit that carried events nudges the workers).
     SQL parameters (signing tokens, emails, names) never appear in error
     messages or SQL logs, so none reaches a log line or an outbox ``last_error``.
     """
@@ -53,7 +55,7 @@ def alchemy_config(settings: DatabaseSettings, *, nudger: Nudger | None = None) 
         connection_string=settings.url,
         engine_config=engine_config,
         session_config=AsyncSessionConfig(
-            expire_on_commit=False, info={NUDGER_KEY: nudger} if nudger is not None else None
+            expire_on_commit=False, info=dict(session_info) if session_info is not None else None
         ),
         alembic_config=AlembicAsyncConfig(
             script_location=str(MIGRATIONS_DIR),
@@ -67,9 +69,8 @@ def alchemy_config(settings: DatabaseSettings, *, nudger: Nudger | None = None) 
 
 
 def alembic_commands(settings: DatabaseSettings) -> AlembicCommands:
-    """Alembic bound to our migrations directory and database (synchronous: call outside an event loop)."""
-    import app.models  # noqa: F401  (registers every table on the metadata the migrations compare against)
-
+    """Alembic bound to our migrations directory and database (synchronous: call outside an event loop).
+    The migrations' env imports every model, so ``check`` compares against the whole schema."""
     return AlembicCommands(sqlalchemy_config=alchemy_config(settings))
 
 

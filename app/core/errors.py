@@ -22,7 +22,7 @@ from typing import Any
 import asyncpg
 import msgspec
 import structlog
-from advanced_alchemy.exceptions import IntegrityError, NotFoundError
+from advanced_alchemy.exceptions import ErrorMessages, IntegrityError, NotFoundError
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import ResponseSpec
@@ -34,12 +34,14 @@ from sqlalchemy.exc import IntegrityError as SQLIntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 __all__ = [
+    "DEFAULT_CONFLICT",
     "PROBLEM_MEDIA_TYPE",
     "FieldError",
     "Problem",
     "ResourceNotFoundError",
     "RuleViolationError",
     "StateConflictError",
+    "constraint_messages",
     "problem_exception_handlers",
     "problem_responses",
     "problem_type",
@@ -161,14 +163,36 @@ def _classify(
         classified = _classify_driver_error(request, driver_error)
         if classified is not None:
             return classified
+    if isinstance(exc, IntegrityError) and exc.detail in _CONSTRAINT_MESSAGES:  # see constraint_messages
+        return 409, exc.detail, None, None, "conflict"
     if isinstance(exc, IntegrityError | SQLIntegrityError):
-        return 409, "the change conflicts with existing data", None, None, "conflict"
+        return 409, DEFAULT_CONFLICT, None, None, "conflict"
     if isinstance(exc, DataError):
         return 400, "a value does not fit what the database accepts", None, None, "bad-request"
     if isinstance(exc, _UNAVAILABLE):
         return _unavailable(request, exc)
     _log_server_error(request, exc)
     return 500, "the server could not complete the request", None, None, "internal-error"
+
+
+_CONSTRAINT_MESSAGES: set[str] = set()
+"""Every message a repository declared with :func:`constraint_messages`: only these reach a client (another
+integrity error's detail may quote SQL, so it gets the generic text)."""
+
+
+def constraint_messages(**by_constraint: str) -> ErrorMessages:
+    """A repository's ``error_messages``: the 409's text for each constraint a write can break, by the
+    constraint's name as PostgreSQL reports it (asyncpg's ``constraint_name``; advanced-alchemy cannot parse
+    asyncpg's message, so every violation reaches it as an "integrity" error)."""
+
+    _CONSTRAINT_MESSAGES.update(by_constraint.values())
+
+    def message(exc: Exception) -> str:
+        driver = _driver_error(exc)
+        name = getattr(driver, "constraint_name", None)
+        return by_constraint.get(name or "", DEFAULT_CONFLICT)
+
+    return ErrorMessages(integrity=message, duplicate_key=message, foreign_key=message)
 
 
 def _driver_error(exc: Exception) -> Exception | None:
@@ -187,7 +211,7 @@ def _classify_driver_error(
         if state.startswith("22"):  # data exception: a NUL, an untranslatable character, a value out of range
             return 400, "a value does not fit what the database accepts", None, None, "bad-request"
         if state.startswith("23"):
-            return 409, "the change conflicts with existing data", None, None, "conflict"
+            return 409, DEFAULT_CONFLICT, None, None, "conflict"
         if state.startswith(_UNAVAILABLE_SQLSTATES):
             return _unavailable(request, exc)
         return None
@@ -242,6 +266,9 @@ def _log_server_error(request: Request[Any, Any, Any], exc: Exception) -> None:
 
 def _route(request: Request[Any, Any, Any]) -> str:
     return str(request.scope.get("path_template") or "<no route>")
+
+
+DEFAULT_CONFLICT = "the change conflicts with existing data"
 
 
 def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:

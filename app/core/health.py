@@ -9,6 +9,7 @@ import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
+from litestar.params import SkipValidation
 from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -74,13 +75,16 @@ class HealthController(Controller):
         },
     )
     async def ready(
-        self, request: Request[Any, Any, Any], db_engine: NamedDependency[AsyncEngine]
+        self,
+        request: Request[Any, Any, Any],
+        db_engine: NamedDependency[AsyncEngine],
+        redis: NamedDependency[SkipValidation[Redis]],
     ) -> Response[Readiness | NotReady]:
         """200 when PostgreSQL and Redis both answer within two seconds; 503 problem+json naming what is down."""
         results = dict(
             await asyncio.gather(
                 _probe("postgresql", _check_postgresql(db_engine)),
-                _probe("redis", _check_redis(request.app.state.redis)),
+                _probe("redis", _check_redis(redis)),
             )
         )
         down = sorted(name for name, state in results.items() if state != "up")

@@ -11,12 +11,14 @@ from __future__ import annotations
 import hmac
 import os
 import time
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.enums import ScopeType
 from litestar.exceptions import NotAuthorizedException
+from litestar.params import SkipValidation
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -32,9 +34,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import Settings
 from app.core.errors import problem_responses
-from app.outbox import metrics, sql
 
-__all__ = ["MetricsController", "http_metrics"]
+__all__ = ["GaugeRefresher", "MetricsController", "http_metrics"]
+
+GaugeRefresher = Callable[[AsyncEngine], Awaitable[None]]
+"""Sets gauges from the database at scrape time; the app provides its list as the ``gauges`` dependency."""
 
 
 APP_NAME = "rollcall"
@@ -118,17 +122,17 @@ class MetricsController(Controller):
         responses=problem_responses(401),
     )
     async def metrics(
-        self, request: Request[Any, Any, Any], db_engine: NamedDependency[AsyncEngine]
+        self,
+        request: Request[Any, Any, Any],
+        settings: NamedDependency[SkipValidation[Settings]],
+        db_engine: NamedDependency[AsyncEngine],
+        gauges: NamedDependency[SkipValidation[Sequence[GaugeRefresher]]],
     ) -> Response[bytes]:
-        """HTTP request metrics and the outbox gauges. Needs `Authorization: Bearer $METRICS_TOKEN` when set."""
-        settings: Settings = request.app.state.settings
+        """HTTP request metrics and the gauges read at scrape time (the outbox's). Needs
+        `Authorization: Bearer $METRICS_TOKEN` when set."""
         _check_token(request, settings.metrics.token)
-        async with db_engine.connect() as connection:
-            counts = await sql.outbox_counts(connection)
-        metrics.PENDING.set(counts.pending)
-        metrics.IN_FLIGHT.set(counts.in_flight)
-        metrics.DEAD_NOW.set(counts.dead)
-        metrics.OLDEST_PENDING_AGE.set(counts.oldest_pending_age_seconds or 0.0)
+        for refresh in gauges:
+            await refresh(db_engine)
         return Response(generate_latest(_registry()), media_type=CONTENT_TYPE_LATEST)
 
 

@@ -82,18 +82,25 @@ def refuse_unknown_query_parameters(app: ASGIApp) -> ASGIApp:
 
 
 def _query_parameters(handler: BaseRouteHandler) -> frozenset[str]:
-    """The names a handler takes from the query string: its parameters that are not reserved, dependencies,
-    headers or cookies (with a ``QueryParameter(query=...)`` alias where one is given)."""
+    """The names a handler takes from the query string, itself or through its dependencies (``paging`` takes
+    ``limit`` and ``offset``): parameters that are not reserved, dependencies, headers or cookies (with a
+    ``QueryParameter(query=...)`` alias where one is given)."""
     dependencies = handler.resolve_dependencies()
-    names = set()
-    for name, field in handler.parsed_fn_signature.parameters.items():
-        if name in RESERVED_KWARGS or name in dependencies:
-            continue
-        kwarg: Any = field.kwarg_definition
-        if isinstance(kwarg, ParameterKwarg):
-            if kwarg.header or kwarg.cookie:
+    names: set[str] = set()
+    signatures = [handler.parsed_fn_signature]
+    for name in handler.parsed_fn_signature.parameters:
+        provided = dependencies.get(name)
+        if provided is not None and provided.parsed_fn_signature is not None:
+            signatures.append(provided.parsed_fn_signature)
+    for signature in signatures:
+        for name, field in signature.parameters.items():
+            if name in RESERVED_KWARGS or name in dependencies:
                 continue
-            names.add(kwarg.query or name)
-        elif kwarg is None:
-            names.add(name)
+            kwarg: Any = field.kwarg_definition
+            if isinstance(kwarg, ParameterKwarg):
+                if kwarg.header or kwarg.cookie:
+                    continue
+                names.add(kwarg.query or name)
+            elif kwarg is None:
+                names.add(name)
     return frozenset(names)

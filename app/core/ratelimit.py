@@ -17,44 +17,67 @@ from litestar.exceptions import TooManyRequestsException
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from app.config import Settings
+from app.config import ServerSettings
 from app.core.client_ip import client_ip, forwarded_by_untrusted_peer, parsed_address
 
-__all__ = ["RequestCounter", "limit_public_requests", "rate_limit_bucket"]
+__all__ = ["PublicRateLimit", "RequestCounter", "rate_limit_bucket"]
 
 logger = structlog.get_logger(__name__)
 WINDOW_SECONDS = 60
-_FORWARDED_WARNED = "forwarded_header_warned"
-"""App state flag: the warning about a forwarding header from an untrusted peer is logged once."""
 
 
-async def limit_public_requests(request: Request[Any, Any, Any]) -> None:
-    """``before_request`` hook: at most PUBLIC_RATE_LIMIT requests a minute per client (a fixed one-minute
-    window), where a client is its :func:`rate_limit_bucket`. It runs before the body is read.
+class PublicRateLimit:
+    """``before_request`` hook of the public links: at most PUBLIC_RATE_LIMIT requests a minute per client (a
+    fixed one-minute window), where a client is its :func:`rate_limit_bucket`. It runs before the body is read.
 
     A hook rather than a guard because Litestar copies the route handler for every guard call, a cost
     paid on every signature. If Redis is unreachable the request goes through: the limit protects
     against abuse and must not take the signing links down with Redis.
     """
-    settings: Settings = request.app.state.settings
-    _warn_once_about_an_untrusted_proxy(request, settings)
-    limit = settings.server.public_rate_limit
-    if limit == 0:
-        return
-    now = time.time()
-    window = int(now // WINDOW_SECONDS)
-    ip = client_ip(request, settings.server.trusted_proxies)
-    bucket = rate_limit_bucket(ip, settings.server.rate_limit_ipv6_prefix)
-    key = f"rollcall:ratelimit:public:{bucket}:{window}"
-    try:
-        count = await request.app.state.request_counter.hit(key, WINDOW_SECONDS * 2)
-    except RedisError as error:
-        logger.warning("rate_limit_unavailable", error=str(error)[:200])
-        return
-    if count > limit:
-        retry_after = max(1, int((window + 1) * WINDOW_SECONDS - now) + 1)
-        raise TooManyRequestsException(
-            f"too many requests; at most {limit} a minute", headers={"Retry-After": str(retry_after)}
+
+    def __init__(self, settings: ServerSettings, counter: RequestCounter) -> None:
+        self.settings = settings
+        self.counter = counter
+        self._warned_about_proxy = False
+
+    async def __call__(self, request: Request[Any, Any, Any]) -> None:
+        settings = self.settings
+        self._warn_once_about_an_untrusted_proxy(request)
+        limit = settings.public_rate_limit
+        if limit == 0:
+            return
+        now = time.time()
+        window = int(now // WINDOW_SECONDS)
+        ip = client_ip(request, settings.trusted_proxies)
+        bucket = rate_limit_bucket(ip, settings.rate_limit_ipv6_prefix)
+        key = f"rollcall:ratelimit:public:{bucket}:{window}"
+        try:
+            count = await self.counter.hit(key, WINDOW_SECONDS * 2)
+        except RedisError as error:
+            logger.warning("rate_limit_unavailable", error=str(error)[:200])
+            return
+        if count > limit:
+            retry_after = max(1, int((window + 1) * WINDOW_SECONDS - now) + 1)
+            raise TooManyRequestsException(
+                f"too many requests; at most {limit} a minute", headers={"Retry-After": str(retry_after)}
+            )
+
+    def _warn_once_about_an_untrusted_proxy(self, request: Request[Any, Any, Any]) -> None:
+        """Once per process: a forwarding header from an untrusted peer hints at a missing proxy."""
+        if self._warned_about_proxy:
+            return
+        peer = forwarded_by_untrusted_peer(request, self.settings.trusted_proxies)
+        if peer is None:
+            return
+        self._warned_about_proxy = True
+        logger.warning(
+            "forwarded_header_ignored",
+            peer=peer,
+            detail=(
+                f"a request from {peer} carried X-Forwarded-For/Forwarded, but {peer} is not in TRUSTED_PROXIES, "
+                "so the header is ignored: if the API is behind a proxy, every client is counted as the proxy "
+                "(one rate limit bucket for all). Set TRUSTED_PROXIES to the proxy's addresses."
+            ),
         )
 
 
@@ -116,23 +139,3 @@ def rate_limit_bucket(ip: str, ipv6_prefix: int) -> str:
             return str(address.ipv4_mapped)
         return str(IPv6Network((address, ipv6_prefix), strict=False))
     return str(address)
-
-
-def _warn_once_about_an_untrusted_proxy(request: Request[Any, Any, Any], settings: Settings) -> None:
-    """Once per app (one per process): a forwarding header from an untrusted peer hints at a missing proxy."""
-    state = request.app.state
-    if state.get(_FORWARDED_WARNED):
-        return
-    peer = forwarded_by_untrusted_peer(request, settings.server.trusted_proxies)
-    if peer is None:
-        return
-    state[_FORWARDED_WARNED] = True
-    logger.warning(
-        "forwarded_header_ignored",
-        peer=peer,
-        detail=(
-            f"a request from {peer} carried X-Forwarded-For/Forwarded, but {peer} is not in TRUSTED_PROXIES, "
-            "so the header is ignored: if the API is behind a proxy, every client is counted as the proxy "
-            "(one rate limit bucket for all). Set TRUSTED_PROXIES to the proxy's addresses."
-        ),
-    )

@@ -15,16 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Principal, requires_role
 from app.core.errors import problem_responses
-from app.core.query import Instant, Limit, Offset
+from app.core.filters import CREATED, PAGING, Created, Paging
 from app.core.text import STORABLE_TEXT
 from app.outbox.models import OutboxEvent, OutboxStatus
 from app.outbox.schemas import DiscardRequest, OutboxEventRead, OutboxStats, PingAccepted
 from app.outbox.services import EventFilter, OutboxService
 
 __all__ = ["OutboxController"]
-
-CREATED_AFTER = "Only events created after this RFC 3339 date-time with an offset, e.g. 2026-09-01T00:00:00Z"
-CREATED_BEFORE = "Only events created before this RFC 3339 date-time with an offset, e.g. 2026-09-01T00:00:00Z"
 
 
 async def provide_outbox_service(db_session: NamedDependency[AsyncSession]) -> OutboxService:
@@ -35,7 +32,7 @@ class OutboxController(Controller):
     path = "/api/v1/admin/outbox"
     tags = ["outbox"]
     guards = [requires_role("admin")]
-    dependencies = {"outbox": Provide(provide_outbox_service)}
+    dependencies = {"outbox": Provide(provide_outbox_service), **PAGING, **CREATED}
 
     @get(
         "/events",
@@ -47,6 +44,8 @@ class OutboxController(Controller):
         self,
         outbox: NamedDependency[OutboxService],
         principal: NamedDependency[Principal],
+        created: Created,
+        paging: Paging,
         status: Annotated[OutboxStatus | None, QueryParameter(description="Only events in this state")] = None,
         event_type: Annotated[
             str | None, QueryParameter(description="e.g. contract.signed", max_length=255, pattern=STORABLE_TEXT)
@@ -55,10 +54,6 @@ class OutboxController(Controller):
             str | None, QueryParameter(description="e.g. player", max_length=255, pattern=STORABLE_TEXT)
         ] = None,
         aggregate_id: Annotated[str | None, QueryParameter(max_length=255, pattern=STORABLE_TEXT)] = None,
-        created_after: Annotated[Instant | None, QueryParameter(description=CREATED_AFTER)] = None,
-        created_before: Annotated[Instant | None, QueryParameter(description=CREATED_BEFORE)] = None,
-        limit: Limit = 50,
-        offset: Offset = 0,
     ) -> OffsetPagination[OutboxEventRead]:
         """Newest first; each event shows its status, attempts, last error and per-handler deliveries."""
         selection = EventFilter(
@@ -66,11 +61,9 @@ class OutboxController(Controller):
             event_type=event_type,
             aggregate_type=aggregate_type,
             aggregate_id=aggregate_id,
-            created_after=created_after,
-            created_before=created_before,
         )
-        events, total = await outbox.list_events(principal.tenant.id, selection, limit=limit, offset=offset)
-        return OffsetPagination(items=_read(outbox, events), total=total, limit=limit, offset=offset)
+        events, total = await outbox.list_events(principal.tenant.id, selection, created, paging)
+        return outbox.to_schema(events, total, filters=[paging], schema_type=OutboxEventRead)
 
     @get(
         "/events/{event_id:uuid}",

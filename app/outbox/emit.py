@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from typing import Any
 from uuid import UUID, uuid4
@@ -16,12 +17,23 @@ from sqlalchemy.orm import Session
 from app.outbox.models import OutboxEvent
 from app.outbox.registry import OutboxRegistry, registry
 
-__all__ = ["NUDGER_KEY", "NUDGE_INTERVAL_SECONDS", "NUDGE_JOB", "Nudger", "emit", "request_nudge"]
+__all__ = [
+    "NUDGER_KEY",
+    "NUDGE_INTERVAL_SECONDS",
+    "NUDGE_JOB",
+    "Nudger",
+    "emit",
+    "event_insert_sql",
+    "nudging",
+    "request_nudge",
+]
 
 logger = structlog.get_logger(__name__)
 
 NUDGE_JOB = "outbox_nudge"
 NUDGER_KEY = "rollcall.outbox.nudger"
+_SQL_NAME = re.compile(r"[a-z][a-z0-9_.]*")
+"""Event types, aggregate types and payload keys: written into SQL as literals, so nothing that needs quoting."""
 """``Session.info`` key of the :class:`Nudger` (set through the session factory's ``info``)."""
 _PENDING_NUDGE = "rollcall.outbox.pending_nudge"
 NUDGE_INTERVAL_SECONDS = 0.01
@@ -30,12 +42,12 @@ NUDGE_INTERVAL_SECONDS = 0.01
 
 def emit(
     session: AsyncSession,
+    *,
     aggregate_type: str,
     aggregate_id: str | UUID,
     event_type: str,
     payload: msgspec.Struct,
     tenant_id: UUID | None,
-    *,
     events: OutboxRegistry = registry,
 ) -> UUID:
     """Add an event to ``session``'s transaction and return its id; it exists only if the caller commits.
@@ -61,6 +73,44 @@ def emit(
     )
     request_nudge(session)
     return event_id
+
+
+def event_insert_sql(
+    *,
+    source: str,
+    aggregate_type: str,
+    aggregate_id: str,
+    event_type: str,
+    payload: dict[str, str],
+    tenant_id: str,
+    events: OutboxRegistry = registry,
+) -> str:
+    """``emit`` for a write path that is one SQL statement: an ``INSERT INTO outbox_events … SELECT … FROM
+    source`` to use as a CTE, one event per row of ``source``.
+
+    ``aggregate_id``, ``tenant_id`` and each of ``payload``'s values are SQL expressions over ``source``;
+    ``payload`` must name exactly the fields of the Struct registered for ``event_type`` (checked here, once,
+    when the statement is built), so the event has one definition whichever path writes it. The caller
+    nudges the workers after its commit (``Nudger.schedule``).
+    """
+    payload_type = events.payload_type(event_type)
+    fields = {field.encode_name for field in msgspec.structs.fields(payload_type)}
+    if set(payload) != fields:
+        raise TypeError(f"{event_type}'s payload has the fields {sorted(fields)}, not {sorted(payload)}")
+    for constant in (aggregate_type, event_type, *payload):
+        if not _SQL_NAME.fullmatch(constant):
+            raise ValueError(f"not a plain name: {constant!r}")
+    built = ", ".join(f"'{key}', {expression}" for key, expression in payload.items())
+    # The constants are checked above; the expressions are the caller's own SQL, never input.
+    columns = "id, tenant_id, aggregate_type, aggregate_id, event_type, payload"
+    values = f"gen_random_uuid(), {tenant_id}, '{aggregate_type}', ({aggregate_id})::text, '{event_type}'"
+    return f"INSERT INTO outbox_events ({columns}) SELECT {values}, jsonb_build_object({built}) FROM {source}"  # noqa: S608
+
+
+def nudging(nudger: Nudger | None) -> dict[str, Nudger]:
+    """Session info (``alchemy_config(..., session_info=…)``) under which a commit carrying events nudges
+    the workers through ``nudger``; none without one."""
+    return {NUDGER_KEY: nudger} if nudger is not None else {}
 
 
 def request_nudge(session: AsyncSession) -> None:

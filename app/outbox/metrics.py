@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.outbox import sql
 
 __all__ = [
     "COMMIT_TO_DELIVERY",
@@ -14,6 +17,7 @@ __all__ = [
     "OLDEST_PENDING_AGE",
     "PENDING",
     "RETRIED",
+    "refresh_outbox_gauges",
 ]
 
 DELIVERED = Counter(
@@ -49,3 +53,13 @@ OLDEST_PENDING_AGE = Gauge(
     "Age of the oldest undelivered event (0 when none): the delivery lag",
     multiprocess_mode="mostrecent",
 )
+
+
+async def refresh_outbox_gauges(engine: AsyncEngine) -> None:
+    """Set the outbox gauges from the database (the API's ``/metrics`` calls it at each scrape)."""
+    async with engine.connect() as connection:
+        counts = await sql.outbox_counts(connection)
+    PENDING.set(counts.pending)
+    IN_FLIGHT.set(counts.in_flight)
+    DEAD_NOW.set(counts.dead)
+    OLDEST_PENDING_AGE.set(counts.oldest_pending_age_seconds or 0.0)

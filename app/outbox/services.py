@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
-from advanced_alchemy.filters import LimitOffset, OrderBy
+from advanced_alchemy.filters import StatementFilter
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import ColumnElement
@@ -30,8 +31,6 @@ class EventFilter:
     event_type: str | None = None
     aggregate_type: str | None = None
     aggregate_id: str | None = None
-    created_after: datetime | None = None
-    created_before: datetime | None = None
 
     def clauses(self) -> list[ColumnElement[bool]]:
         wanted = {
@@ -40,12 +39,7 @@ class EventFilter:
             OutboxEvent.aggregate_type: self.aggregate_type,
             OutboxEvent.aggregate_id: self.aggregate_id,
         }
-        clauses: list[ColumnElement[bool]] = [column == value for column, value in wanted.items() if value is not None]
-        if self.created_after is not None:
-            clauses.append(OutboxEvent.created_at > self.created_after)
-        if self.created_before is not None:
-            clauses.append(OutboxEvent.created_at < self.created_before)
-        return clauses
+        return [column == value for column, value in wanted.items() if value is not None]
 
 
 class OutboxService(SQLAlchemyAsyncRepositoryService[OutboxEvent]):
@@ -57,17 +51,16 @@ class OutboxService(SQLAlchemyAsyncRepositoryService[OutboxEvent]):
     repository_type = Repo
 
     async def list_events(
-        self, tenant_id: UUID, selection: EventFilter, *, limit: int, offset: int
-    ) -> tuple[list[OutboxEvent], int]:
-        """Newest first, with each event's deliveries."""
-        events, total = await self.get_many_and_count(
+        self, tenant_id: UUID, selection: EventFilter, *filters: StatementFilter
+    ) -> tuple[Sequence[OutboxEvent], int]:
+        """Newest first, with each event's deliveries; ``filters`` page and narrow (e.g. by creation time)."""
+        return await self.get_many_and_count(
+            *filters,
             OutboxEvent.tenant_id == tenant_id,
             *selection.clauses(),
-            OrderBy("seq", "desc"),
-            LimitOffset(limit, offset),
+            order_by=[(OutboxEvent.seq, True)],
             load=[selectinload(OutboxEvent.deliveries)],
         )
-        return list(events), total
 
     async def get_event(self, tenant_id: UUID, event_id: UUID) -> OutboxEvent:
         event = await self.get_one_or_none(
@@ -102,11 +95,11 @@ class OutboxService(SQLAlchemyAsyncRepositoryService[OutboxEvent]):
         session = self.repository.session
         event_id = emit(
             session,
-            "system",
-            f"ping-{uuid4()}",
-            SYSTEM_PING,
-            Ping(requested_by=principal.actor, requested_at=datetime.now(UTC)),
-            principal.tenant.id,
+            aggregate_type="system",
+            aggregate_id=f"ping-{uuid4()}",
+            event_type=SYSTEM_PING,
+            payload=Ping(requested_by=principal.actor, requested_at=datetime.now(UTC)),
+            tenant_id=principal.tenant.id,
         )
         await session.commit()
         return event_id

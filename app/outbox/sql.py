@@ -1,7 +1,9 @@
 """Every SQL statement of the outbox protocol, in one place, each with the rule it implements.
 
 The relay (``app.outbox.relay``) and the admin service call these; nothing
-else writes ``outbox_events`` except ``emit``'s insert. Statements that finish
+else writes ``outbox_events`` except ``app.outbox.emit``: ``emit`` (the ORM
+insert) and ``event_insert_sql`` (the same insert for a write path that is one
+statement). Statements that finish
 or renew a claim are fenced by ``claim_count``, which every claim increments and
 nothing resets: a worker whose lease expired and whose event was claimed again
 (or dead-lettered, replayed and claimed again) cannot touch the new owner's claim.

@@ -1,4 +1,4 @@
-"""jersey public orders: jersey_public_orders (SPEC-club "Jersey public orders"), nothing else
+"""jersey public orders: jersey_public_orders (docs/club.md "Jersey orders"), nothing else
 
 Revision ID: 0008
 Revises: 0007

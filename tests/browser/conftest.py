@@ -7,7 +7,6 @@ Without Chromium (or Playwright's driver) every test here is skipped with the re
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import os
 import re
@@ -23,11 +22,9 @@ import httpx
 import pytest
 from redis import Redis
 
-from app.config import Settings
-from app.core.db import alembic_commands
-from app.core.embedded import redis_database
-from app.notify.sink import MailSink
-from tests.conftest import TEST_REDIS_DB, base_env, create_database, drop_database
+from app.dev.embedded import redis_database
+from app.dev.mail_sink import MailSink
+from tests.conftest import TEST_REDIS_DB, base_env, migrated_database
 from tests.processes import free_port, rollcall, rollcall_process, wait_until_ready
 from tests.tokens import SigningKeys
 
@@ -120,12 +117,8 @@ def start_stack(env: dict[str, str], tmp_path: Path, **overrides: str) -> Iterat
 @pytest.fixture(scope="session")
 async def browser_database(servers: tuple[str, str]) -> AsyncIterator[str]:
     """The browser tests' own database: the shared stack keeps its data across tests (no truncation)."""
-    name = f"rollcall_browser_{secrets.token_hex(4)}"
-    url = await create_database(servers[0], name)
-    settings = Settings.from_env({**base_env(url, servers[1]), "DB_POOL_SIZE": "0"}).database
-    await asyncio.to_thread(lambda: alembic_commands(settings).upgrade())
-    yield url
-    await drop_database(servers[0], name)
+    async with migrated_database(servers, "rollcall_browser") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from playwright.async_api import Page, expect
 from tests.browser.conftest import Offer, Stack, start_stack
 from tests.browser.images import dark_pixels
 from tests.club.test_public_link import asyncpg_dsn, storage_root
+from tests.waiting import wait_for_sync
 
 SERIOUS = {"serious", "critical"}
 
@@ -64,11 +64,7 @@ def mail_about(stack: Stack, offer: Offer) -> list[Any]:
 
 
 def wait_for_mail(stack: Stack, offer: Offer, timeout: float = 30) -> list[Any]:
-    deadline = time.monotonic() + timeout
-    while not mail_about(stack, offer):
-        assert time.monotonic() < deadline, f"no email within {timeout}s"
-        time.sleep(0.1)
-    return mail_about(stack, offer)
+    return wait_for_sync(lambda: mail_about(stack, offer), within=timeout, what=f"an email about {offer.player_name}")
 
 
 async def test_a_parent_draws_accepts_and_signs_on_a_phone(

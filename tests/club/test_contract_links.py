@@ -11,8 +11,8 @@ from litestar.testing import AsyncTestClient
 
 from app.asgi import create_app
 from app.config import Settings
+from app.dev.mail_sink import MailSink
 from app.notify.delivery import configure_notifier
-from app.notify.sink import MailSink
 from tests.club.conftest import ClubAdmin
 from tests.club.test_public_link import LINKS, offered, signing
 from tests.club.test_welcome_email import parts, relay

@@ -1,4 +1,4 @@
-"""Contract offers: every transition and error branch of SPEC-club.md "Contract offer", and the audit."""
+"""Contract offers: every transition and error branch of docs/club.md "Contract offers", and the audit."""
 
 from __future__ import annotations
 

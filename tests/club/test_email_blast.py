@@ -9,7 +9,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from app.notify.sink import MailSink
+from app.dev.mail_sink import MailSink
 from tests.club.conftest import ClubAdmin
 from tests.club.test_public_link import LINKS, signing
 from tests.club.test_welcome_email import parts, relay

@@ -14,14 +14,15 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from app.club.groupme import GroupMeReconciler, ReconcileError, ReconcileReport, TeamAction, claim_groups
+from app.dev.mail_sink import MailSink
 from app.notify.groupme import GroupMeClient
-from app.notify.sink import MailSink
 from tests.club.conftest import ClubAdmin
 from tests.club.test_public_link import LINKS, signing
 from tests.club.test_welcome_email import parts, relay
 from tests.notify.groupme_server import TOKEN, GroupMeServer
-from tests.outbox.conftest import Kit, wait_for
+from tests.outbox.conftest import Kit
 from tests.processes import rollcall
+from tests.waiting import wait_for
 
 Client = AsyncTestClient[Litestar]
 

@@ -10,7 +10,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from app.club.jerseys import notifications  # noqa: F401  (registers the email handlers, as a worker does)
-from app.notify.sink import MailSink
+from app.dev.mail_sink import MailSink
 from tests.club.conftest import ClubAdmin
 from tests.club.test_jersey_orders import Member, link_by_hand
 from tests.club.test_welcome_email import parts, relay

@@ -30,8 +30,9 @@ from app.core.client_ip import client_ip
 from app.core.db import alchemy_config
 from tests.club.conftest import ClubAdmin
 from tests.club.pngs import b64, bomb, png
-from tests.outbox.conftest import Kit, wait_for
+from tests.outbox.conftest import Kit
 from tests.pg_proxy import HoldingProxy
+from tests.waiting import wait_for
 
 Client = AsyncTestClient[Litestar]
 LINKS = "/api/v1/contracts"
@@ -253,10 +254,10 @@ async def test_large_signatures_are_checked_while_the_event_loop_serves_others_a
         nonlocal turns
         while True:
             turns += 1
-            await asyncio.sleep(0)
+            await asyncio.sleep(0)  # what is measured: one turn of the event loop each (no time passes)
 
     others = asyncio.create_task(other_requests())
-    await asyncio.sleep(0)
+    await asyncio.sleep(0)  # one loop turn: the other task starts counting before the check does
     before = turns
     checked = await decode_signature(b64(image))
     during = turns - before
@@ -315,11 +316,12 @@ async def test_a_sign_cancelled_after_its_commit_keeps_the_signature_the_row_nam
                 await sign_waits_for_the_lock(kit)
                 proxy.hold()  # the server's answer to the sign statement will not reach the signer
                 await lock.commit()
-            for _ in range(500):  # the statement committed on the server
+
+            async def signed_row() -> Any:
                 row = (await kit.sql("SELECT * FROM players WHERE id = :id", id=player_id))[0]
-                if row.contract_status == "signed":
-                    break
-                await asyncio.sleep(0.01)
+                return row if row.contract_status == "signed" else None
+
+            row = await wait_for(signed_row, what="the sign statement to commit on the server")
             assert row.contract_status == "signed"
             signing_task.cancel()
             proxy.release()

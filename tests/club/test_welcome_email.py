@@ -10,7 +10,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from app.notify.sink import MailSink
+from app.dev.mail_sink import MailSink
 from app.outbox.relay import Relay
 from tests.club.conftest import ClubAdmin
 from tests.club.test_public_link import LINKS, signing

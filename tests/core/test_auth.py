@@ -18,7 +18,7 @@ from litestar.testing import AsyncTestClient
 
 from app.asgi import create_app
 from app.config import Settings
-from app.core.auth.devkeys import ensure_dev_key
+from app.dev.keys import ensure_dev_key
 from tests.conftest import AUDIENCE, ISSUER
 from tests.tokens import SigningKeys
 

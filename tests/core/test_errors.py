@@ -195,6 +195,7 @@ async def _pool_exhausted(url: str) -> None:
 
 
 TIMEOUT = "SET statement_timeout = 50"
+# The pg_sleep(5) statements below are what the statement timeout cancels: the sleep is the thing tested.
 DATABASE_ERRORS: dict[str, Callable[[str], Awaitable[None]]] = {
     "raw-nul": lambda url: _raw(url, ("SELECT $1::text", ("a\x00b",))),
     "raw-lone-surrogate": lambda url: _raw(url, ("SELECT $1::text", ("\ud800",))),

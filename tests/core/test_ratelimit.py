@@ -18,6 +18,7 @@ from app.asgi import create_app
 from app.config import Settings, SettingsError
 from app.core.ratelimit import RequestCounter
 from tests.processes import free_port
+from tests.waiting import wait_for
 
 LINK = "/api/v1/contracts/no-such-token"
 PREFIX = "rollcall:ratelimit:public:"
@@ -31,9 +32,8 @@ async def serving(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     )
     task = asyncio.create_task(server.serve())
     try:
-        while not server.started:
-            assert not task.done(), "the server stopped before it started"
-            await asyncio.sleep(0.01)
+        await wait_for(lambda: server.started or task.done(), what="the server to start")
+        assert not task.done(), "the server stopped before it started"
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.config.port}") as client:
             yield client
     finally:
@@ -151,6 +151,8 @@ async def test_a_request_that_goes_away_while_counted_leaves_the_others_counted(
         key = f"{PREFIX}cancelled-test:1"
         first = asyncio.create_task(counter.hit(key, 120))
         others = [asyncio.create_task(counter.hit(key, 120)) for _ in range(3)]
+        # One turn of the event loop (no time passes), part of what is tested: the requests are being
+        # counted when the first one goes away.
         await asyncio.sleep(0)
         first.cancel()
         assert sorted(await asyncio.gather(*others)) in ([1, 2, 3], [2, 3, 4])

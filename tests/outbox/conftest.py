@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 from uuid import UUID
 
@@ -45,7 +44,15 @@ class Kit:
         async with self.session_maker() as session:
             for _ in range(count):
                 ids.append(
-                    emit(session, "thing", aggregate_id, event_type, Note(text=text), None, events=self.registry)
+                    emit(
+                        session,
+                        aggregate_type="thing",
+                        aggregate_id=aggregate_id,
+                        event_type=event_type,
+                        payload=Note(text=text),
+                        tenant_id=None,
+                        events=self.registry,
+                    )
                 )
             await session.commit()
         return ids
@@ -72,6 +79,15 @@ class Kit:
         )
         return bool(rows)
 
+    async def expire_lease(self, event_id: UUID) -> None:
+        """Make the event's lease run out now, as if its worker had stalled past it (no sleeping through it):
+        a lease is expired when ``locked_until`` is before the database's ``now()``."""
+        await self.sql(
+            "UPDATE outbox_events SET locked_until = now() - interval '1 second'"
+            " WHERE id = :id AND status = 'in_flight'",
+            id=event_id,
+        )
+
     async def deliveries(self, event_id: UUID) -> dict[str, tuple[str, str | None]]:
         rows = await self.sql("SELECT handler, outcome, note FROM outbox_deliveries WHERE event_id = :id", id=event_id)
         return {row.handler: (row.outcome, row.note) for row in rows}
@@ -89,14 +105,10 @@ async def claim(
         return result.claimed
 
 
-async def wait_for(check: Callable[[], Awaitable[Any]], within: float = 10) -> None:
-    """Poll ``check`` until it is true; fail after ``within`` seconds."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("condition not met in time")
+def stopping_began(relay: Relay) -> bool:
+    """Whether ``relay.stop()`` has taken its first step: from then on the relay claims nothing and starts no
+    more handlers (what a test waits for before letting a started handler finish)."""
+    return relay._stopping
 
 
 class SlowHandler:

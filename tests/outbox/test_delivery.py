@@ -13,23 +13,33 @@ import pytest
 from arq.connections import ArqRedis
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import DatabaseSettings, Settings
 from app.core.db import alchemy_config
 from app.outbox import emit
-from app.outbox.emit import NUDGE_INTERVAL_SECONDS, NUDGE_JOB, Nudger
+from app.outbox.emit import NUDGE_INTERVAL_SECONDS, NUDGE_JOB, Nudger, nudging
 from app.outbox.models import OutboxStatus
 from app.outbox.registry import Event
 from app.outbox.relay import Relay
-from tests.outbox.conftest import Kit, Note, wait_for
+from tests.outbox.conftest import Kit, Note
 from tests.processes import free_port, rollcall_process
+from tests.waiting import wait_for
 from workers.jobs import outbox_retention
 
 
 async def emit_and_commit(settings: Settings, kit: Kit, nudger: Nudger, *, commit: bool = True) -> None:
-    config = alchemy_config(settings.database, nudger=nudger)
+    config = alchemy_config(settings.database, session_info=nudging(nudger))
     async with config.get_session() as session:
-        emit(session, "thing", "A", "test.note", Note(text="x"), None, events=kit.registry)
+        emit(
+            session,
+            aggregate_type="thing",
+            aggregate_id="A",
+            event_type="test.note",
+            payload=Note(text="x"),
+            tenant_id=None,
+            events=kit.registry,
+        )
         if commit:
             await session.commit()
         else:
@@ -56,6 +66,7 @@ async def test_a_stream_of_commits_nudges_at_most_once_an_interval_and_last_afte
     started = asyncio.get_running_loop().time()
     for _ in range(100):  # a commit every millisecond for a tenth of a second
         nudger.schedule()
+        # The stream's pace, part of what is tested: commits spread over several nudge intervals.
         await asyncio.sleep(0.001)
     last_commit = time.time()
     elapsed = asyncio.get_running_loop().time() - started
@@ -101,27 +112,47 @@ async def test_the_relay_delivers_on_a_wake_and_on_its_own_sweep(kit: Kit) -> No
     relay.start()
     await kit.emit("A", text="woken")
     relay.wake()
-    await wait_for(lambda: _true(delivered == ["woken"]), within=2)
+    await wait_for(lambda: delivered == ["woken"], what="the woken event")
     await kit.emit("B", text="swept")  # no wake: the sweep finds it
-    await wait_for(lambda: _true(delivered == ["woken", "swept"]), within=2)
+    await wait_for(lambda: delivered == ["woken", "swept"], what="the swept event")
     await relay.stop()
 
 
-async def _true(value: bool) -> bool:
-    return value
+async def test_the_relay_keeps_running_while_the_database_is_down(
+    settings: Settings, kit: Kit, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A relay whose database is unreachable logs each failed round and tries again at its sweep; the same
+    relay delivers once the database is back (no restart)."""
+    delivered: list[str] = []
 
-
-async def test_the_relay_keeps_running_while_the_database_is_down(settings: Settings, kit: Kit) -> None:
+    @kit.registry.handler("test.note", name="collect")
+    async def collect(event: Event[Note]) -> None:
+        delivered.append(event.payload.text)
 
     down = alchemy_config(
         replace(settings.database, url=DatabaseSettings.from_env({"DATABASE_URL": "postgresql://x@127.0.0.1:1/x"}).url)
     )
+    down_sessions = down.create_session_maker()
+    database = {"up": False, "refused": 0}
 
-    relay = Relay(down.create_session_maker(), replace(settings.outbox, sweep_seconds=0.05), handlers=kit.registry)
+    def sessions() -> AsyncSession:
+        if database["up"]:
+            return kit.session_maker()
+        database["refused"] += 1
+        return down_sessions()
+
+    relay = Relay(sessions, replace(settings.outbox, sweep_seconds=0.05), handlers=kit.registry)
     relay.start()
-    await asyncio.sleep(0.3)
-    await relay.stop(grace_seconds=2)
-    await down.get_engine().dispose()
+    try:
+        # Each round asks for a session twice (the claim, then the next lease expiry): several failed rounds.
+        await wait_for(lambda: database["refused"] >= 6, what="the relay to try the unreachable database again")
+        assert "outbox_relay_error" in "".join(capsys.readouterr())  # logged, not raised: the loop goes on
+        await kit.emit("A", text="after the outage")
+        database["up"] = True
+        await wait_for(lambda: delivered == ["after the outage"], what="the relay to deliver once the database is back")
+    finally:
+        await relay.stop(grace_seconds=2)
+        await down.get_engine().dispose()
 
 
 async def test_retention_job_deletes_in_batches(kit: Kit, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -151,7 +182,7 @@ async def test_a_worker_process_delivers_an_admin_ping(
             rows = await kit.sql("SELECT status FROM outbox_events WHERE id = :id", id=event_id)
             return bool(rows) and rows[0].status == OutboxStatus.DELIVERED.value
 
-        await wait_for(delivered, within=20)
+        await wait_for(delivered, what="the worker process to deliver the ping")
         assert await kit.deliveries(event_id) == {"noop": ("done", None)}
         async with httpx.AsyncClient() as http:
             text = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
@@ -189,11 +220,19 @@ async def test_metrics_can_require_a_token(env: dict[str, str]) -> None:
 async def test_a_burst_of_commits_coalesces_into_few_nudges(settings: Settings, kit: Kit) -> None:
     nudger = Nudger()
     nudger.pool = ArqRedis.from_url(settings.redis.url)
-    config = alchemy_config(settings.database, nudger=nudger)
+    config = alchemy_config(settings.database, session_info=nudging(nudger))
 
     async def commit_one(n: int) -> None:
         async with config.get_session() as session:
-            emit(session, "thing", f"burst-{n}", "test.note", Note(text="x"), None, events=kit.registry)
+            emit(
+                session,
+                aggregate_type="thing",
+                aggregate_id=f"burst-{n}",
+                event_type="test.note",
+                payload=Note(text="x"),
+                tenant_id=None,
+                events=kit.registry,
+            )
             await session.commit()
 
     await asyncio.gather(*(commit_one(n) for n in range(20)))

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.outbox import sql
 from app.outbox.models import OutboxStatus
 from app.outbox.registry import Event
-from tests.outbox.conftest import Kit, Note, SlowHandler, claim, wait_for
+from tests.outbox.conftest import Kit, Note, SlowHandler, claim
+from tests.waiting import wait_for
 
 
 async def test_a_handler_that_hangs_is_timed_out_and_retried(kit: Kit) -> None:
@@ -39,6 +40,7 @@ async def test_a_session_handler_that_hangs_is_timed_out_and_its_writes_roll_bac
                 "VALUES (gen_random_uuid(), 'effect', 'Effect', 'club', now(), now())"
             )
         )
+        # Hangs on purpose (what this test is about): a statement the handler timeout must cancel.
         await session.execute(sql.text("SELECT pg_sleep(60) /* hanging handler */"))
 
     [event_id] = await kit.emit("A")
@@ -139,8 +141,8 @@ async def test_a_long_handler_keeps_its_lease_and_no_other_worker_takes_the_even
 
 async def test_a_lease_another_worker_took_over_is_not_renewed(kit: Kit) -> None:
     [event_id] = await kit.emit("A")
-    [stale] = await claim(kit, lease_seconds=0.01)
-    await kit.sql("UPDATE outbox_events SET locked_until = now() - interval '1 second' WHERE id = :id", id=event_id)
+    [stale] = await claim(kit)
+    await kit.expire_lease(event_id)
     [fresh] = await claim(kit, lease_seconds=60)
     owner_lease = await _lease(kit, event_id)
     async with kit.session_maker() as session:
@@ -201,7 +203,9 @@ async def test_a_worker_from_before_a_replay_cannot_finish_the_replayed_event(ki
 async def test_a_relay_with_slow_handlers_claims_only_what_it_will_soon_reach(kit: Kit) -> None:
     @kit.registry.handler("test.note", name="takes_a_while")
     async def takes_a_while(event: Event[Note]) -> None:
-        await asyncio.sleep(0.01)  # the handler's own work (a remote call)
+        # The handler's own work (a remote call): part of what is tested, since the relay sizes its
+        # batches by the pace it measures, so each event has to take real time.
+        await asyncio.sleep(0.01)
 
     ids = [event_id for i in range(120) for event_id in await kit.emit(f"agg-{i}")]
     # At most ~100 events/s with one consumer: a sixth of a 1 s lease is ~16 events a batch, not 500.

@@ -15,13 +15,22 @@ from app.outbox import emit, sql
 from app.outbox.models import OutboxStatus
 from app.outbox.registry import Event, Skipped, UnknownEventTypeError
 from app.outbox.relay import MAX_ERROR_LENGTH, backoff_seconds, describe_error
-from tests.outbox.conftest import Kit, Note, SlowHandler, claim
+from tests.outbox.conftest import Kit, Note, SlowHandler, claim, stopping_began
+from tests.waiting import wait_for
 
 
 async def test_concurrent_claimers_never_get_the_same_row(kit: Kit) -> None:
     async with kit.session_maker() as session:
         for i in range(600):
-            emit(session, "thing", f"a{i}", "test.note", Note(text="x"), None, events=kit.registry)
+            emit(
+                session,
+                aggregate_type="thing",
+                aggregate_id=f"a{i}",
+                event_type="test.note",
+                payload=Note(text="x"),
+                tenant_id=None,
+                events=kit.registry,
+            )
         await session.commit()
     batches = await asyncio.gather(*(claim(kit, batch_size=120) for _ in range(6)))
     ids = [event.id for batch in batches for event in batch]
@@ -43,9 +52,9 @@ async def test_a_claim_takes_the_oldest_first_and_sets_a_lease(kit: Kit) -> None
 
 async def test_a_live_lease_is_respected_and_an_expired_one_is_reclaimed(kit: Kit) -> None:
     [event_id] = await kit.emit("a")
-    assert len(await claim(kit, lease_seconds=0.3)) == 1
+    assert len(await claim(kit, lease_seconds=60)) == 1
     assert await claim(kit) == []  # still leased
-    await asyncio.sleep(0.4)
+    await kit.expire_lease(event_id)  # its worker stalled past the lease
     [again] = await claim(kit)
     assert again.id == event_id
     assert again.attempts == 2
@@ -208,9 +217,9 @@ async def test_a_worker_that_lost_its_lease_does_not_repeat_a_delivered_handler(
     async def writer(event: Event[Note], session: AsyncSession) -> None:
         runs.append(event.attempts)
 
-    await kit.emit("A")
-    [stalled] = await claim(kit, lease_seconds=0.01)  # worker 1 claims, then stalls past its lease
-    await asyncio.sleep(0.05)
+    [event_id] = await kit.emit("A")
+    [stalled] = await claim(kit)  # worker 1 claims, then stalls past its lease
+    await kit.expire_lease(event_id)
     relay = kit.relay()
     assert await relay.deliver_batch() == 1  # worker 2 reclaims and delivers
     outcome = await relay.deliver_event(stalled, set())  # worker 1 wakes up and carries on
@@ -220,8 +229,8 @@ async def test_a_worker_that_lost_its_lease_does_not_repeat_a_delivered_handler(
 
 async def test_a_stale_worker_cannot_complete_an_event_it_lost(kit: Kit) -> None:
     [event_id] = await kit.emit("A")
-    [stale] = await claim(kit, lease_seconds=0.01)
-    await asyncio.sleep(0.05)
+    [stale] = await claim(kit)
+    await kit.expire_lease(event_id)  # the stale worker's lease ran out
     [fresh] = await claim(kit)
     assert fresh.attempts == stale.attempts + 1
     async with kit.session_maker() as session:
@@ -248,8 +257,8 @@ async def test_stopping_lets_started_handlers_finish_and_releases_the_rest(kit: 
     batch = asyncio.create_task(relay.deliver_batch())
     await slow.started.wait()
     stopping = asyncio.create_task(relay.stop(grace_seconds=5))
-    await asyncio.sleep(0.05)
-    slow.finish.set()
+    await wait_for(lambda: stopping_began(relay), what="the relay to begin stopping")
+    slow.finish.set()  # the started handler finishes only once the relay is stopping
     await batch
     await stopping
     rows = [await kit.event(event_id) for event_id in ids]
@@ -355,16 +364,40 @@ async def test_emit_checks_the_payload(kit: Kit) -> None:
 
     async with kit.session_maker() as session:
         with pytest.raises(UnknownEventTypeError):
-            emit(session, "thing", "A", "test.unknown", Note(text="x"), None, events=kit.registry)
+            emit(
+                session,
+                aggregate_type="thing",
+                aggregate_id="A",
+                event_type="test.unknown",
+                payload=Note(text="x"),
+                tenant_id=None,
+                events=kit.registry,
+            )
         with pytest.raises(TypeError, match="takes a Note payload"):
-            emit(session, "thing", "A", "test.note", Other(text="x"), None, events=kit.registry)  # type: ignore[arg-type]
+            emit(
+                session,
+                aggregate_type="thing",
+                aggregate_id="A",
+                event_type="test.note",
+                payload=Other(text="x"),
+                tenant_id=None,
+                events=kit.registry,
+            )  # type: ignore[arg-type]
         await session.rollback()
     assert await kit.sql("SELECT id FROM outbox_events") == []
 
 
 async def test_an_event_exists_only_if_the_caller_commits(kit: Kit) -> None:
     async with kit.session_maker() as session:
-        emit(session, "thing", "A", "test.note", Note(text="x"), None, events=kit.registry)
+        emit(
+            session,
+            aggregate_type="thing",
+            aggregate_id="A",
+            event_type="test.note",
+            payload=Note(text="x"),
+            tenant_id=None,
+            events=kit.registry,
+        )
         await session.rollback()
     assert await kit.sql("SELECT id FROM outbox_events") == []
 
@@ -375,16 +408,16 @@ async def test_a_stopping_relay_releases_the_batch_it_claimed_ahead(kit: Kit) ->
     relay = kit.relay(batch_size=2, concurrency=2)  # a new relay's first claim is one event per consumer
     relay.start()
     await slow.started.wait()
-    in_flight: list[Any] = []
-    for _ in range(250):  # this batch and the next one, claimed ahead
+
+    async def four_in_flight() -> list[Any]:  # this batch and the next one, claimed ahead
         in_flight = await kit.sql("SELECT id FROM outbox_events WHERE status = 'in_flight'")
-        if len(in_flight) == 4:
-            break
-        await asyncio.sleep(0.02)
+        return in_flight if len(in_flight) == 4 else []
+
+    in_flight = await wait_for(four_in_flight, what="this batch and the next one in flight")
     assert len(in_flight) == 4
     stopping = asyncio.create_task(relay.stop(grace_seconds=5))
-    await asyncio.sleep(0.05)
-    slow.finish.set()
+    await wait_for(lambda: stopping_began(relay), what="the relay to begin stopping")
+    slow.finish.set()  # the started handlers finish only once the relay is stopping
     await stopping
     rows = [await kit.event(event_id) for event_id in ids]
     assert [row.status for row in rows] == [OutboxStatus.DELIVERED] * 2 + [OutboxStatus.PENDING] * 4

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from uuid import UUID
 
-from advanced_alchemy.filters import LimitOffset, SearchFilter, StatementFilter
+from advanced_alchemy.filters import LimitOffset, StatementFilter
 from advanced_alchemy.service import OffsetPagination
 from litestar import Controller, Request, get, patch, post
 from litestar.di import NamedDependency, Provide
@@ -37,7 +37,7 @@ from app.club.jerseys.services import JerseyOrderService, OrderCriteria, Orderer
 from app.club.models import Program, Tier
 from app.core.auth import Principal, requires_role
 from app.core.errors import problem_responses
-from app.core.query import Limit, Offset
+from app.core.filters import PAGING, Paging, contains
 from app.core.text import STORABLE_TEXT
 
 __all__ = ["AdminJerseyOrderController", "JerseyOrderController"]
@@ -73,7 +73,7 @@ class JerseyOrderController(Controller):
     path = "/api/v1/jersey-orders"
     tags = ["jersey orders"]
     guards = [club_tenants_only]
-    dependencies = {"orders": Provide(provide_jersey_orders)}
+    dependencies = {"orders": Provide(provide_jersey_orders), **PAGING}
 
     @post(
         "/",
@@ -121,11 +121,9 @@ class JerseyOrderController(Controller):
         self,
         orders: NamedDependency[JerseyOrderService],
         principal: NamedDependency[Principal],
-        limit: Limit = 50,
-        offset: Offset = 0,
+        paging: Paging,
     ) -> OffsetPagination[JerseyOrderRead]:
         """The caller's own orders, newest first."""
-        paging = LimitOffset(limit=limit, offset=offset)
         return page(orders, await orders.mine(orderer(principal), paging), paging)
 
     @post(
@@ -179,7 +177,7 @@ class AdminJerseyOrderController(Controller):
     path = "/api/v1/admin/jersey-orders"
     tags = ["jersey orders"]
     guards = [club_tenants_only, requires_role("admin")]
-    dependencies = {"orders": Provide(provide_jersey_orders)}
+    dependencies = {"orders": Provide(provide_jersey_orders), **PAGING}
 
     @get(
         "/",
@@ -194,6 +192,7 @@ class AdminJerseyOrderController(Controller):
         orders: NamedDependency[JerseyOrderService],
         db_engine: NamedDependency[AsyncEngine],
         principal: NamedDependency[Principal],
+        paging: Paging,
         status: Annotated[OrderStatus | None, QueryParameter()] = None,
         tier: Annotated[Tier | None, QueryParameter()] = None,
         kq: Annotated[Program | None, QueryParameter(description="kings or queens")] = None,
@@ -206,24 +205,17 @@ class AdminJerseyOrderController(Controller):
                 description="Part of the player's name or the email, any case", max_length=200, pattern=STORABLE_TEXT
             ),
         ] = None,
-        limit: Limit = 50,
-        offset: Offset = 0,
     ) -> OffsetPagination[JerseyOrderRead] | CsvStream:
         """Newest first. With `Accept: text/csv` the answer is every matching order, oldest first and not
         paged, as the supplier's sheet."""
         criteria = OrderCriteria(tenant_id=principal.tenant.id, status=status, tier=tier, kq=kq, linked=linked)
-        filters: list[StatementFilter] = []
-        if q:
-            filters.append(
-                SearchFilter(field_name={"player_name", "email"}, value=q, ignore_case=True, escape_wildcards=True)
-            )
+        filters: list[StatementFilter] = [*contains({"player_name", "email"}, q)]
         if request.accept.best_match(["application/json", CSV], default="application/json") == CSV:
             return CsvStream(
                 _sheet(db_engine, criteria, filters),
                 media_type=CSV,
                 headers={"Content-Disposition": 'attachment; filename="jersey-orders.csv"'},
             )
-        paging = LimitOffset(limit=limit, offset=offset)
         return page(orders, await orders.search(criteria, *filters, paging), paging)
 
     @get(

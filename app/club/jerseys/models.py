@@ -1,6 +1,6 @@
 """``jersey_public_orders``: jerseys that a club's users order for a player, reconciled to the roster by staff.
 
-Exactly the table of SPEC-club "Jersey public orders": every value the spec allows is a CHECK in the database,
+The table docs/club.md "Jersey orders" describes: every allowed value is a CHECK in the database,
 the id and both timestamps have database defaults (rows can be imported with plain SQL), and the links to the
 roster are emptied, not cascaded, when a parent or player is deleted.
 """

@@ -125,11 +125,11 @@ class JerseyOrderService(SQLAlchemyAsyncRepositoryService[JerseyOrder]):
         await session.flush()
         emit(
             session,
-            "jersey_order",
-            order.id,
-            JERSEY_ORDER_SUBMITTED,
-            OrderSubmitted(order_id=order.id, tenant_id=order.tenant_id),
-            order.tenant_id,
+            aggregate_type="jersey_order",
+            aggregate_id=order.id,
+            event_type=JERSEY_ORDER_SUBMITTED,
+            payload=OrderSubmitted(order_id=order.id, tenant_id=order.tenant_id),
+            tenant_id=order.tenant_id,
         )
         await session.commit()
         await session.refresh(order)
@@ -137,7 +137,7 @@ class JerseyOrderService(SQLAlchemyAsyncRepositoryService[JerseyOrder]):
 
     async def mine(self, orderer: Orderer, *filters: StatementFilter) -> tuple[Sequence[JerseyOrder], int]:
         """The caller's own orders, newest first."""
-        return await self.list_and_count(
+        return await self.get_many_and_count(
             *filters,
             JerseyOrder.tenant_id == orderer.tenant_id,
             JerseyOrder.submitter_keycloak_sub == orderer.sub,
@@ -155,7 +155,7 @@ class JerseyOrderService(SQLAlchemyAsyncRepositoryService[JerseyOrder]):
 
     async def search(self, criteria: OrderCriteria, *filters: StatementFilter) -> tuple[Sequence[JerseyOrder], int]:
         """The club's orders, newest first, narrowed by ``criteria``; ``filters`` page and search."""
-        return await self.list_and_count(*filters, *criteria.clauses(), order_by=NEWEST_FIRST)
+        return await self.get_many_and_count(*filters, *criteria.clauses(), order_by=NEWEST_FIRST)
 
     async def export(self, criteria: OrderCriteria, *filters: StatementFilter) -> AsyncIterator[JerseyOrder]:
         """Every matching order, oldest first, streamed from one server-side cursor (one consistent snapshot,
@@ -238,13 +238,13 @@ class JerseyOrderService(SQLAlchemyAsyncRepositoryService[JerseyOrder]):
         order.status = status
         emit(
             session,
-            "jersey_order",
-            order.id,
-            JERSEY_ORDER_STATUS_CHANGED,
-            OrderStatusChanged(
+            aggregate_type="jersey_order",
+            aggregate_id=order.id,
+            event_type=JERSEY_ORDER_STATUS_CHANGED,
+            payload=OrderStatusChanged(
                 order_id=order.id, tenant_id=order.tenant_id, previous_status=previous, status=status, changed_by=actor
             ),
-            order.tenant_id,
+            tenant_id=order.tenant_id,
         )
         await session.commit()
         await session.refresh(order)

@@ -2,50 +2,28 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import structlog
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException, ServiceUnavailableException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.types import ASGIApp
 
 from app.core.auth.keys import KeysUnavailableError
 from app.core.auth.principal import Principal, TenantRef
 from app.core.auth.tokens import InvalidTokenError, TokenVerifier
-from app.tenants.models import Tenant
 
-__all__ = ["Authenticator", "BearerAuthMiddleware", "TenantDirectory"]
+__all__ = ["Authenticator", "BearerAuthMiddleware", "TenantLookup"]
 
 logger = structlog.get_logger(__name__)
 
 
-@dataclass
-class TenantDirectory:
-    """Resolves tenant slugs, caching hits briefly (tenants are rarely created and never renamed)."""
+class TenantLookup(Protocol):
+    """Finds the tenant a token's tenant claim names (``app.tenants.directory.TenantDirectory``)."""
 
-    session_maker: Callable[[], AsyncSession]
-    ttl_seconds: float = 30.0
-    _cache: dict[str, tuple[TenantRef, float]] = field(default_factory=dict)
-
-    async def resolve(self, slug: str) -> TenantRef | None:
-        cached = self._cache.get(slug)
-        now = time.monotonic()
-        if cached is not None and cached[1] > now:
-            return cached[0]
-        async with self.session_maker() as session:
-            row = (
-                await session.execute(select(Tenant.id, Tenant.slug, Tenant.kind).where(Tenant.slug == slug))
-            ).one_or_none()
-        if row is None:
-            return None
-        tenant = TenantRef(id=row.id, slug=row.slug, kind=row.kind)
-        self._cache[slug] = (tenant, now + self.ttl_seconds)
-        return tenant
+    async def resolve(self, slug: str) -> TenantRef | None: ...
 
 
 @dataclass
@@ -53,7 +31,7 @@ class Authenticator:
     """Turns an ``Authorization`` header into a :class:`Principal`."""
 
     verifier: TokenVerifier
-    tenants: TenantDirectory
+    tenants: TenantLookup
     tenant_claim: str = "tenant"
 
     async def authenticate(self, authorization: str | None) -> Principal:
@@ -83,11 +61,14 @@ class Authenticator:
 
 
 class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
-    """Sets ``request.user`` to the caller's :class:`Principal`; the app state holds the :class:`Authenticator`."""
+    """Sets ``request.user`` to the caller's :class:`Principal` (``DefineMiddleware(..., authenticator=...)``)."""
+
+    def __init__(self, app: ASGIApp, *, authenticator: Authenticator, **options: Any) -> None:
+        super().__init__(app, **options)
+        self.authenticator = authenticator
 
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
-        authenticator: Authenticator = connection.app.state.authenticator
-        principal = await authenticator.authenticate(connection.headers.get("authorization"))
+        principal = await self.authenticator.authenticate(connection.headers.get("authorization"))
         structlog.contextvars.bind_contextvars(sub=principal.sub, tenant=principal.tenant.slug)
         return AuthenticationResult(user=principal, auth=None)
 

@@ -9,8 +9,6 @@ from uuid import UUID
 from litestar import Request
 from litestar.exceptions import NotAuthorizedException
 
-from app.tenants.models import TenantKind
-
 __all__ = ["Principal", "TenantRef", "provide_principal"]
 
 
@@ -20,7 +18,8 @@ class TenantRef:
 
     id: UUID
     slug: str
-    kind: TenantKind
+    kind: str
+    """The tenant's kind (``club``, ``hall``): what the domain packages' guards check."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,10 +18,10 @@ from sqlalchemy.engine import make_url
 from app.club.contracts import contract_link
 from app.club.demo import load_demo_data
 from app.config import Settings, SettingsError
-from app.core.auth.devkeys import ensure_dev_key
 from app.core.db import alchemy_config, alembic_commands
-from app.core.embedded import backing_services
-from app.notify.sink import MailSink
+from app.dev.embedded import backing_services
+from app.dev.keys import ensure_dev_key
+from app.dev.mail_sink import MailSink
 
 __all__ = ["run_dev"]
 

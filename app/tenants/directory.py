@@ -1,0 +1,39 @@
+"""The tenant a token names: slug → (id, slug, kind), cached briefly, for the authentication middleware."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.auth import TenantRef
+from app.tenants.models import Tenant
+
+__all__ = ["TenantDirectory"]
+
+
+@dataclass
+class TenantDirectory:
+    """Resolves tenant slugs, caching hits briefly (tenants are rarely created and never renamed)."""
+
+    session_maker: Callable[[], AsyncSession]
+    ttl_seconds: float = 30.0
+    _cache: dict[str, tuple[TenantRef, float]] = field(default_factory=dict)
+
+    async def resolve(self, slug: str) -> TenantRef | None:
+        cached = self._cache.get(slug)
+        now = time.monotonic()
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        async with self.session_maker() as session:
+            row = (
+                await session.execute(select(Tenant.id, Tenant.slug, Tenant.kind).where(Tenant.slug == slug))
+            ).one_or_none()
+        if row is None:
+            return None
+        tenant = TenantRef(id=row.id, slug=row.slug, kind=row.kind.value)
+        self._cache[slug] = (tenant, now + self.ttl_seconds)
+        return tenant
