@@ -18,6 +18,7 @@ from litestar.openapi.spec import Components, SecurityScheme, Tag
 from litestar.plugins import InitPluginProtocol
 
 from app import __version__
+from app.club.contracts import ContractSigner
 from app.club.controllers import (
     ContractController,
     EmailBlastController,
@@ -26,7 +27,7 @@ from app.club.controllers import (
     TeamController,
 )
 from app.club.jerseys.controllers import AdminJerseyOrderController, JerseyOrderController
-from app.club.public import PublicContractController
+from app.club.public import PublicContractController, SigningDesk
 from app.club.signatures import configure_signature_storage
 from app.config import Settings, load_settings_or_exit
 from app.core.auth import provide_principal
@@ -124,6 +125,7 @@ class ApplicationCore(InitPluginProtocol):
                 "settings": _value(settings),
                 "nudger": _value(self.nudger),
                 "redis": _value(self.redis),
+                "signing": _value(SigningDesk(settings, ContractSigner(self.db.get_engine(), self.nudger))),
                 "gauges": _value((refresh_outbox_gauges,)),
             }
         )

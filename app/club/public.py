@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
@@ -9,7 +10,7 @@ from litestar.di import NamedDependency
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, SkipValidation
 from litestar.status_codes import HTTP_200_OK
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.club.contracts import ContractService, ContractSigner, PublicContract, Signature
 from app.club.models import ContractStatus
@@ -19,14 +20,22 @@ from app.config import Settings
 from app.core.client_ip import client_ip
 from app.core.deps import AppSettings
 from app.core.errors import RuleViolationError, problem_responses
-from app.outbox.emit import Nudger
 
-__all__ = ["PUBLIC_BODY_LIMIT", "PublicContractController"]
+__all__ = ["PUBLIC_BODY_LIMIT", "PublicContractController", "SigningDesk"]
 
 PUBLIC_BODY_LIMIT = 1024 * 1024
 """Bytes a request to the public links may send (413 beyond): the largest signature's base64 and the rest."""
 
 TINY_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+
+
+@dataclass(frozen=True, slots=True)
+class SigningDesk:
+    """What the sign endpoint needs from the process, as one dependency (``signing``): each dependency a
+    handler declares costs every request its resolution, and this is the hot path."""
+
+    settings: Settings
+    signer: ContractSigner
 
 
 class PublicContractController(Controller):
@@ -57,9 +66,7 @@ class PublicContractController(Controller):
     async def sign(
         self,
         request: Request[Any, Any, Any],
-        settings: AppSettings,
-        nudger: NamedDependency[SkipValidation[Nudger]],
-        db_engine: NamedDependency[AsyncEngine],
+        signing: NamedDependency[SkipValidation[SigningDesk]],
         token: FromPath[str],
         data: Annotated[
             SignRequest,
@@ -81,6 +88,7 @@ class PublicContractController(Controller):
     ) -> ContractView:
         """Only an `offered` contract can be signed (409 otherwise); the signature must be a PNG of at most
         512 KiB, 2000x1000 pixels and 8 bits a sample (422); a body over 1 MiB is refused (413)."""
+        settings = signing.settings
         if not data.accept_terms:
             raise RuleViolationError("accept_terms must be true to sign")
         if data.contract_version != settings.server.contract_version:
@@ -92,7 +100,7 @@ class PublicContractController(Controller):
             contract_version=data.contract_version,
             ip=client_ip(request, settings.server.trusted_proxies),
         )
-        signed = await ContractSigner(db_engine, nudger).sign(token, signature)
+        signed = await signing.signer.sign(token, signature)
         teams = [ContractTeam(name=name, season=season) for name, season in signed.teams]
         return ContractView(
             club=ContractClub(name=signed.club_name, brand_color=signed.brand_color, logo_url=signed.logo_url),
