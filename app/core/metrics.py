@@ -32,7 +32,7 @@ from prometheus_client import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.config import Settings
+from app.core.deps import AppSettings
 from app.core.errors import problem_responses
 
 __all__ = ["GaugeRefresher", "MetricsController", "http_metrics"]
@@ -124,7 +124,7 @@ class MetricsController(Controller):
     async def metrics(
         self,
         request: Request[Any, Any, Any],
-        settings: NamedDependency[SkipValidation[Settings]],
+        settings: AppSettings,
         db_engine: NamedDependency[AsyncEngine],
         gauges: NamedDependency[SkipValidation[Sequence[GaugeRefresher]]],
     ) -> Response[bytes]:

@@ -37,23 +37,28 @@ class Kit:
     def relay(self, **outbox: Any) -> Relay:
         return Relay(self.session_maker, dataclasses.replace(self.settings.outbox, **outbox), handlers=self.registry)
 
+    def add_note(
+        self, session: AsyncSession, aggregate_id: str, *, event_type: str = "test.note", payload: Any = None
+    ) -> UUID:
+        """Emit a ``test.note`` of aggregate ``thing``/``aggregate_id`` into ``session`` (not committed)."""
+        return emit(
+            session,
+            aggregate_type="thing",
+            aggregate_id=aggregate_id,
+            event_type=event_type,
+            payload=payload if payload is not None else Note(text="x"),
+            tenant_id=None,
+            events=self.registry,
+        )
+
     async def emit(
         self, aggregate_id: str, *, event_type: str = "test.note", text: str = "hi", count: int = 1
     ) -> list[UUID]:
-        ids = []
         async with self.session_maker() as session:
-            for _ in range(count):
-                ids.append(
-                    emit(
-                        session,
-                        aggregate_type="thing",
-                        aggregate_id=aggregate_id,
-                        event_type=event_type,
-                        payload=Note(text=text),
-                        tenant_id=None,
-                        events=self.registry,
-                    )
-                )
+            ids = [
+                self.add_note(session, aggregate_id, event_type=event_type, payload=Note(text=text))
+                for _ in range(count)
+            ]
             await session.commit()
         return ids
 

@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import DatabaseSettings, Settings
 from app.core.db import alchemy_config
-from app.outbox import emit
 from app.outbox.emit import NUDGE_INTERVAL_SECONDS, NUDGE_JOB, Nudger, nudging
 from app.outbox.models import OutboxStatus
 from app.outbox.registry import Event
@@ -31,15 +30,7 @@ from workers.jobs import outbox_retention
 async def emit_and_commit(settings: Settings, kit: Kit, nudger: Nudger, *, commit: bool = True) -> None:
     config = alchemy_config(settings.database, session_info=nudging(nudger))
     async with config.get_session() as session:
-        emit(
-            session,
-            aggregate_type="thing",
-            aggregate_id="A",
-            event_type="test.note",
-            payload=Note(text="x"),
-            tenant_id=None,
-            events=kit.registry,
-        )
+        kit.add_note(session, "A")
         if commit:
             await session.commit()
         else:
@@ -224,15 +215,7 @@ async def test_a_burst_of_commits_coalesces_into_few_nudges(settings: Settings, 
 
     async def commit_one(n: int) -> None:
         async with config.get_session() as session:
-            emit(
-                session,
-                aggregate_type="thing",
-                aggregate_id=f"burst-{n}",
-                event_type="test.note",
-                payload=Note(text="x"),
-                tenant_id=None,
-                events=kit.registry,
-            )
+            kit.add_note(session, f"burst-{n}")
             await session.commit()
 
     await asyncio.gather(*(commit_one(n) for n in range(20)))

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.outbox import emit, sql
+from app.outbox import sql
 from app.outbox.models import OutboxStatus
 from app.outbox.registry import Event, Skipped, UnknownEventTypeError
 from app.outbox.relay import MAX_ERROR_LENGTH, backoff_seconds, describe_error
@@ -22,15 +22,7 @@ from tests.waiting import wait_for
 async def test_concurrent_claimers_never_get_the_same_row(kit: Kit) -> None:
     async with kit.session_maker() as session:
         for i in range(600):
-            emit(
-                session,
-                aggregate_type="thing",
-                aggregate_id=f"a{i}",
-                event_type="test.note",
-                payload=Note(text="x"),
-                tenant_id=None,
-                events=kit.registry,
-            )
+            kit.add_note(session, f"a{i}")
         await session.commit()
     batches = await asyncio.gather(*(claim(kit, batch_size=120) for _ in range(6)))
     ids = [event.id for batch in batches for event in batch]
@@ -364,40 +356,16 @@ async def test_emit_checks_the_payload(kit: Kit) -> None:
 
     async with kit.session_maker() as session:
         with pytest.raises(UnknownEventTypeError):
-            emit(
-                session,
-                aggregate_type="thing",
-                aggregate_id="A",
-                event_type="test.unknown",
-                payload=Note(text="x"),
-                tenant_id=None,
-                events=kit.registry,
-            )
+            kit.add_note(session, "A", event_type="test.unknown")
         with pytest.raises(TypeError, match="takes a Note payload"):
-            emit(
-                session,
-                aggregate_type="thing",
-                aggregate_id="A",
-                event_type="test.note",
-                payload=Other(text="x"),
-                tenant_id=None,
-                events=kit.registry,
-            )  # type: ignore[arg-type]
+            kit.add_note(session, "A", payload=Other(text="x"))
         await session.rollback()
     assert await kit.sql("SELECT id FROM outbox_events") == []
 
 
 async def test_an_event_exists_only_if_the_caller_commits(kit: Kit) -> None:
     async with kit.session_maker() as session:
-        emit(
-            session,
-            aggregate_type="thing",
-            aggregate_id="A",
-            event_type="test.note",
-            payload=Note(text="x"),
-            tenant_id=None,
-            events=kit.registry,
-        )
+        kit.add_note(session, "A")
         await session.rollback()
     assert await kit.sql("SELECT id FROM outbox_events") == []
 

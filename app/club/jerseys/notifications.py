@@ -7,6 +7,7 @@ Outbox handlers: they read the order fresh (the event only names it) and send th
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -75,22 +76,13 @@ def lines_of(order: JerseyOrder) -> OrderLines:
 @handler(JERSEY_ORDER_SUBMITTED, name=CONFIRMATION)
 async def jersey_order_confirmation(event: Event[OrderSubmitted], session: AsyncSession) -> Skipped | None:
     """Confirm the order to the address it was submitted with."""
-    order = await session.get(JerseyOrder, event.payload.order_id)
-    brand = brand_of(await session.get(Tenant, event.payload.tenant_id))
-    job = EmailJob(event.id, CONFIRMATION, event.payload.tenant_id, "jersey_order", recipient="")
-    if order is None or order.tenant_id != event.payload.tenant_id:
-        return await skip_email(session, job, "Jersey order", "the order no longer exists")
-    subject = f"Your jersey order for {order.player_name}, {brand.name}"
-    rendered = await render(
-        "jersey_order",
-        subject=subject,
-        brand=brand,
-        order=lines_of(order),
+    return await _mail_about_order(
+        session,
+        EmailJob(event.id, CONFIRMATION, event.payload.tenant_id, "jersey_order", recipient=""),
+        event.payload.order_id,
+        subject="Your jersey order for {player}",
         intro="Thank you for your jersey order. Here is what we received:",
         outro="The club will check the order and email you again when it is paid and when the jersey is ready.",
-    )
-    return await send_once(
-        session, EmailJob(event.id, CONFIRMATION, order.tenant_id, "jersey_order", order.email), rendered
     )
 
 
@@ -101,20 +93,40 @@ async def jersey_order_news(event: Event[OrderStatusChanged], session: AsyncSess
     news = NEWS_BY_STATUS.get(payload.status)
     if news is None:
         return Skipped(f"no email when an order becomes {payload.status.value}")
-    order = await session.get(JerseyOrder, payload.order_id)
-    brand = brand_of(await session.get(Tenant, payload.tenant_id))
-    job = EmailJob(event.id, NEWS, payload.tenant_id, "jersey_order_status", recipient="")
-    if order is None or order.tenant_id != payload.tenant_id:
-        return await skip_email(session, job, "Jersey order", "the order no longer exists")
     subject, intro, outro = news
+    return await _mail_about_order(
+        session,
+        EmailJob(event.id, NEWS, payload.tenant_id, "jersey_order_status", recipient=""),
+        payload.order_id,
+        subject=subject,
+        intro=intro,
+        outro=outro,
+        status=payload.status,  # the move this email is about, even if the order moved on since
+    )
+
+
+async def _mail_about_order(
+    session: AsyncSession,
+    job: EmailJob,
+    order_id: UUID,
+    *,
+    subject: str,
+    intro: str,
+    outro: str,
+    status: OrderStatus | None = None,
+) -> Skipped | None:
+    """Read the order fresh and mail its submitter once (per the email log); skip if it is gone."""
+    order = await session.get(JerseyOrder, order_id)
+    brand = brand_of(await session.get(Tenant, job.tenant_id))
+    if order is None or order.tenant_id != job.tenant_id:
+        return await skip_email(session, job, "Jersey order", "the order no longer exists")
+    lines = lines_of(order)
     rendered = await render(
         "jersey_order",
         subject=f"{subject.format(player=order.player_name)}, {brand.name}",
         brand=brand,
-        order=replace(lines_of(order), status=payload.status.value),  # the move this email is about
+        order=replace(lines, status=status.value) if status is not None else lines,
         intro=intro,
         outro=outro,
     )
-    return await send_once(
-        session, EmailJob(event.id, NEWS, order.tenant_id, "jersey_order_status", order.email), rendered
-    )
+    return await send_once(session, replace(job, recipient=order.email), rendered)
