@@ -29,7 +29,6 @@ from app.config import Settings
 from app.core.db import alchemy_config, alembic_commands
 from app.dev.embedded import backing_services, redis_database
 from app.dev.mail_sink import MailSink
-from app.notify.delivery import Notifier, configure_notifier, use_notifier
 from app.tenants.models import TenantKind
 from app.tenants.services import TenantService
 from tests.tokens import SigningKeys
@@ -241,10 +240,3 @@ def mail_settings(env: dict[str, str], mail_sink: MailSink) -> Settings:
             "SMTP_TIMEOUT_SECONDS": "5",
         }
     )
-
-
-@pytest.fixture
-def notifier(mail_settings: Settings) -> Iterator[Notifier]:
-    """This process's email handlers send to ``mail_sink``."""
-    yield configure_notifier(mail_settings)
-    use_notifier(None)

@@ -13,7 +13,7 @@ from prometheus_client import start_http_server
 from app.config import Settings
 from app.core.db import alchemy_config
 from app.core.logging import configure_logging
-from app.notify.delivery import configure_notifier
+from app.notify.delivery import Notifier
 from app.outbox.emit import Nudger, nudging
 from app.outbox.relay import Relay
 from workers.jobs import outbox_nudge, outbox_retention, outbox_sweep, ping
@@ -43,9 +43,9 @@ def worker_settings(settings: Settings) -> type:
             importlib.import_module(module)
         nudger.pool = ctx["redis"]  # follow-up events emitted by handlers nudge too
         ctx["settings"] = settings
-        configure_notifier(settings)  # the mailer and link base URL of the email handlers
+        ctx["notifier"] = Notifier.from_settings(settings)  # the mailer and link template of the email handlers
         ctx["session_maker"] = db.create_session_maker()
-        relay = Relay(ctx["session_maker"], settings.outbox)
+        relay = Relay(ctx["session_maker"], settings.outbox, resources={"notifier": ctx["notifier"]})
         relay.start()
         ctx["relay"] = relay
         if settings.metrics.worker_port:

@@ -1,7 +1,8 @@
 """The club's emails: the welcome email after a contract is signed, and the email blast to unsigned contracts.
 
 Both are outbox handlers: they read everything fresh from the database (the event only says who), and
-send through :func:`app.notify.delivery.send_once`, so an event delivered twice mails once.
+send through the notifier their relay injects (:meth:`app.notify.delivery.Notifier.send_once`), so an
+event delivered twice mails once.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from app.club.contracts import contract_link
 from app.club.events import CONTRACT_SIGNED, ContractSigned
 from app.club.models import ContractStatus, Parent, Player, Team, player_teams
 from app.core.errors import RuleViolationError
-from app.notify.delivery import EmailJob, notifier, send_once, skip_email
+from app.notify.delivery import EmailJob, Notifier, skip_email
 from app.notify.templates import DEFAULT_BRAND_COLOR, Brand, SubjectTemplate, SubjectTemplateError, render
 from app.outbox import emit, handler, register_event_type
 from app.outbox.registry import Event, Skipped
@@ -74,7 +75,7 @@ def brand_of(tenant: Tenant | None) -> Brand:
 
 
 @handler(CONTRACT_SIGNED, name=WELCOME_EMAIL)
-async def welcome_email(event: Event[ContractSigned], session: AsyncSession) -> Skipped | None:
+async def welcome_email(event: Event[ContractSigned], session: AsyncSession, notifier: Notifier) -> Skipped | None:
     """Welcome the parent with the team's GroupMe link; skip (with the reason) when there is no one to mail."""
     payload = event.payload
     player = await session.scalar(
@@ -105,7 +106,7 @@ async def welcome_email(event: Event[ContractSigned], session: AsyncSession) -> 
         # A team's group is always one its club owns (the database's fk_teams_groupme_group_owned).
         groupme_url=team.groupme_share_url if team else None,
     )
-    return await send_once(session, dataclasses.replace(job, recipient=parent.email), rendered)
+    return await notifier.send_once(session, dataclasses.replace(job, recipient=parent.email), rendered)
 
 
 def _team_of(player: Player, team_id: UUID | None) -> Team | None:
@@ -236,7 +237,7 @@ def _blast_subject(event: Event[BlastRequested], club_name: str, parent_name: st
 
 
 @handler(EMAIL_BLAST_REQUESTED, name=BLAST_EMAIL)
-async def blast_email(event: Event[BlastRequested], session: AsyncSession) -> Skipped | None:
+async def blast_email(event: Event[BlastRequested], session: AsyncSession, notifier: Notifier) -> Skipped | None:
     """Mail the parent the signing links of their players whose offer is still open (read now, not at request)."""
     payload = event.payload
     tenant = await session.get(Tenant, event.tenant_id) if event.tenant_id is not None else None
@@ -262,7 +263,7 @@ async def blast_email(event: Event[BlastRequested], session: AsyncSession) -> Sk
     subject = _blast_subject(event, brand.name, parent.name, names)
     if not players:
         return await skip_email(session, job, subject, "no open offer left: every contract was answered meanwhile")
-    link_template = notifier().contract_link_url
+    link_template = notifier.contract_link_url
     rendered = await render(
         "blast",
         subject=subject,
@@ -277,4 +278,4 @@ async def blast_email(event: Event[BlastRequested], session: AsyncSession) -> Sk
             for player in players
         ],
     )
-    return await send_once(session, job, rendered)
+    return await notifier.send_once(session, job, rendered)

@@ -1,6 +1,6 @@
 """Send an email for an outbox event at most once per (event, handler, recipient), and log every outcome.
 
-The rule every email handler follows:
+The rule every email handler follows (:meth:`Notifier.send_once`):
 
 1. An ``email_log`` row with status ``sent`` for (event id, handler, recipient) means it went out: send
    nothing, whatever the outbox thinks (a retried or replayed event never mails twice).
@@ -35,40 +35,62 @@ from app.notify.models import EmailLog, EmailStatus
 from app.notify.templates import RenderedEmail
 from app.outbox.registry import Skipped
 
-__all__ = ["EmailJob", "Notifier", "configure_notifier", "notifier", "send_once", "skip_email", "use_notifier"]
+__all__ = ["EmailJob", "Notifier", "skip_email"]
 
 logger = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class Notifier:
-    """What email handlers need from the process: the mailer and the template of the links people receive."""
+    """What email handlers need from the process: the mailer and the template of the links people receive.
+
+    The worker builds one at start-up and its relay injects it into every handler that names a ``notifier``
+    parameter; tests build theirs around an SMTP server on loopback.
+    """
 
     mailer: Mailer
     contract_link_url: str
     """``CONTRACT_LINK_URL``: ``{token}`` marks where a contract's token goes."""
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Notifier:
+        return cls(Mailer(settings.smtp), settings.server.contract_link_url)
 
-_notifier: Notifier | None = None
-
-
-def configure_notifier(settings: Settings) -> Notifier:
-    """Set the process's notifier (workers call this at start-up; tests point it at their SMTP server)."""
-    global _notifier  # noqa: PLW0603  (one per process, like the settings)
-    _notifier = Notifier(Mailer(settings.smtp), settings.server.contract_link_url)
-    return _notifier
-
-
-def use_notifier(value: Notifier | None) -> None:
-    """Replace the process's notifier (``None``: build it from the environment on next use)."""
-    global _notifier  # noqa: PLW0603
-    _notifier = value
-
-
-def notifier() -> Notifier:
-    if _notifier is None:
-        return configure_notifier(Settings.from_env())
-    return _notifier
+    async def send_once(self, session: AsyncSession, job: EmailJob, rendered: RenderedEmail) -> Skipped | None:
+        """Send ``rendered`` to ``job.recipient`` unless the log says it was sent (see the module docstring)."""
+        recipient = job.recipient.strip().lower()
+        sent = await session.scalar(
+            select(EmailLog.id).where(
+                EmailLog.event_id == job.event_id,
+                EmailLog.handler == job.handler,
+                EmailLog.recipient == recipient,
+                EmailLog.status == EmailStatus.SENT,
+            )
+        )
+        if sent is not None:
+            logger.info("email_already_sent", event_id=str(job.event_id), handler=job.handler, type=job.email_type)
+            return None
+        email = OutgoingEmail(
+            to=job.recipient.strip(),
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            message_id=message_id_for(job.event_id, job.handler, recipient, self.mailer.settings.sender),
+        )
+        try:
+            provider_id = await self.mailer.send(email)
+        except EmailRefusedError as error:
+            await _log(session, job, recipient, rendered.subject, EmailStatus.FAILED, error=str(error))
+            logger.warning("email_refused", event_id=str(job.event_id), handler=job.handler, error=str(error))
+            return Skipped(f"the mail server refused the email: {error}")
+        except EmailDeliveryError as error:
+            await _log_apart(session, job, recipient, rendered.subject, error=str(error))
+            raise
+        await _log(
+            session, job, recipient, rendered.subject, EmailStatus.SENT, provider_message_id=provider_id, sent=True
+        )
+        logger.info("email_sent", event_id=str(job.event_id), handler=job.handler, type=job.email_type)
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,42 +102,6 @@ class EmailJob:
     tenant_id: UUID | None
     email_type: str
     recipient: str
-
-
-async def send_once(session: AsyncSession, job: EmailJob, rendered: RenderedEmail) -> Skipped | None:
-    """Send ``rendered`` to ``job.recipient`` unless the log says it was sent (see the module docstring)."""
-    mail = notifier()
-    recipient = job.recipient.strip().lower()
-    sent = await session.scalar(
-        select(EmailLog.id).where(
-            EmailLog.event_id == job.event_id,
-            EmailLog.handler == job.handler,
-            EmailLog.recipient == recipient,
-            EmailLog.status == EmailStatus.SENT,
-        )
-    )
-    if sent is not None:
-        logger.info("email_already_sent", event_id=str(job.event_id), handler=job.handler, type=job.email_type)
-        return None
-    email = OutgoingEmail(
-        to=job.recipient.strip(),
-        subject=rendered.subject,
-        text=rendered.text,
-        html=rendered.html,
-        message_id=message_id_for(job.event_id, job.handler, recipient, mail.mailer.settings.sender),
-    )
-    try:
-        provider_id = await mail.mailer.send(email)
-    except EmailRefusedError as error:
-        await _log(session, job, recipient, rendered.subject, EmailStatus.FAILED, error=str(error))
-        logger.warning("email_refused", event_id=str(job.event_id), handler=job.handler, error=str(error))
-        return Skipped(f"the mail server refused the email: {error}")
-    except EmailDeliveryError as error:
-        await _log_apart(session, job, recipient, rendered.subject, error=str(error))
-        raise
-    await _log(session, job, recipient, rendered.subject, EmailStatus.SENT, provider_message_id=provider_id, sent=True)
-    logger.info("email_sent", event_id=str(job.event_id), handler=job.handler, type=job.email_type)
-    return None
 
 
 async def skip_email(session: AsyncSession, job: EmailJob, subject: str, reason: str) -> Skipped:

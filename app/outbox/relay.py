@@ -17,7 +17,7 @@ import random
 import re
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 from uuid import UUID
@@ -110,11 +110,14 @@ class Relay:
         settings: OutboxSettings,
         *,
         handlers: OutboxRegistry = registry,
+        resources: Mapping[str, object] | None = None,
         rng: random.Random | None = None,
     ) -> None:
         self.session_maker = session_maker
         self.settings = settings
         self.handlers = handlers
+        self.resources: Mapping[str, object] = dict(resources or {})
+        """What handlers may ask for by parameter name (``notifier``): injected, not looked up."""
         self.rng = rng or random.Random()  # noqa: S311 (jitter, not cryptography)
         self._wake = asyncio.Event()
         self._stopping = False
@@ -129,6 +132,8 @@ class Relay:
     # -- lifecycle ---------------------------------------------------------------------------------------
 
     def start(self) -> None:
+        """Run :meth:`run` as a task, after checking every registered handler gets the resources it asks for."""
+        self.handlers.check_resources(self.resources)
         self._task = asyncio.get_running_loop().create_task(self.run(), name="outbox-relay")
 
     def wake(self) -> None:
@@ -448,7 +453,7 @@ class Relay:
 
     async def _call_handler(self, spec: HandlerSpec, event: Event[Any], outcome: _EventOutcome) -> None:
         if not spec.takes_session:
-            result = await spec(event)
+            result = await spec(event, resources=self.resources)
             note = result.reason if isinstance(result, Skipped) else None
             outcome.bulk_deliveries.append((event.id, spec.name, "skipped" if note is not None else "done", note))
             return
@@ -456,7 +461,7 @@ class Relay:
         async with self.session_maker() as session, session.begin():
             if not await sql.record_delivery(session, event.id, spec.name):
                 return  # another worker (an expired lease) already delivered it
-            result = await spec(event, session)
+            result = await spec(event, session, self.resources)
             if isinstance(result, Skipped):
                 await sql.mark_skipped(session, event.id, spec.name, result.reason)
 

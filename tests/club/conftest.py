@@ -9,10 +9,20 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.outbox.conftest import kit  # noqa: F401  (the database helpers)
+from app.config import Settings
+from app.notify.delivery import Notifier
+from tests.outbox.conftest import Kit, kit  # noqa: F401  (the database helpers)
 
 Client = AsyncTestClient[Litestar]
 API = "/api/v1/admin"
+
+
+@pytest.fixture
+def notifier(kit: Kit, mail_settings: Settings) -> Notifier:  # noqa: F811  (the imported fixture)
+    """The notifier the kit's relays inject into the club's email handlers: it sends to ``mail_sink``."""
+    made = Notifier.from_settings(mail_settings)
+    kit.resources["notifier"] = made
+    return made
 
 
 class ClubAdmin:

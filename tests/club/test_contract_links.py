@@ -12,7 +12,7 @@ from litestar.testing import AsyncTestClient
 from app.asgi import create_app
 from app.config import Settings
 from app.dev.mail_sink import MailSink
-from app.notify.delivery import configure_notifier
+from app.notify.delivery import Notifier
 from tests.club.conftest import ClubAdmin
 from tests.club.test_public_link import LINKS, offered, signing
 from tests.club.test_welcome_email import parts, relay
@@ -52,7 +52,8 @@ async def test_a_club_spa_receives_the_offer_links(spa_club: ClubAdmin, kit: Kit
 async def test_the_blast_email_links_to_the_club_spa(
     club: ClubAdmin, kit: Kit, mail_settings: Settings, mail_sink: MailSink, env: dict[str, str]
 ) -> None:
-    configure_notifier(Settings.from_env({**env, **smtp_of(mail_settings), "CONTRACT_LINK_URL": SPA_LINKS}))
+    spa_links = Settings.from_env({**env, **smtp_of(mail_settings), "CONTRACT_LINK_URL": SPA_LINKS})
+    kit.resources["notifier"] = Notifier.from_settings(spa_links)
     await club.parent()
     await offered(club, kit, parent_id=(await club.call("GET", "/parents"))["items"][0]["id"])
     await club.call("POST", "/email/blast", {"audience": "unsigned_contracts"}, 200)

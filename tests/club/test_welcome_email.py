@@ -39,7 +39,9 @@ class Worker:
     """The outbox relay over the process-wide registry (where the club's handlers are), driven by hand."""
 
     def __init__(self, kit: Kit, **outbox: Any) -> None:
-        self.relay = Relay(kit.session_maker, dataclasses.replace(kit.settings.outbox, **outbox))
+        self.relay = Relay(
+            kit.session_maker, dataclasses.replace(kit.settings.outbox, **outbox), resources=kit.resources
+        )
 
     async def deliver_batch(self) -> int:
         """Deliver until nothing is claimable (contract.offered goes first: one aggregate, in order)."""

@@ -33,9 +33,16 @@ class Kit:
     registry: OutboxRegistry
     session_maker: Callable[[], AsyncSession]
     settings: Settings
+    resources: dict[str, object] = dataclasses.field(default_factory=dict)
+    """What the kit's relays inject into handlers by parameter name (the club tests add a ``notifier``)."""
 
     def relay(self, **outbox: Any) -> Relay:
-        return Relay(self.session_maker, dataclasses.replace(self.settings.outbox, **outbox), handlers=self.registry)
+        return Relay(
+            self.session_maker,
+            dataclasses.replace(self.settings.outbox, **outbox),
+            handlers=self.registry,
+            resources=self.resources,
+        )
 
     def add_note(
         self, session: AsyncSession, aggregate_id: str, *, event_type: str = "test.note", payload: Any = None

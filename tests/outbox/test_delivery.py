@@ -13,13 +13,14 @@ import pytest
 from arq.connections import ArqRedis
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import DatabaseSettings, Settings
 from app.core.db import alchemy_config
 from app.outbox.emit import NUDGE_INTERVAL_SECONDS, NUDGE_JOB, Nudger, nudging
 from app.outbox.models import OutboxStatus
-from app.outbox.registry import Event
+from app.outbox.registry import Event, MissingResourceError
 from app.outbox.relay import Relay
 from tests.outbox.conftest import Kit, Note
 from tests.processes import free_port, rollcall_process
@@ -123,6 +124,41 @@ async def test_the_relay_delivers_on_a_wake_and_on_its_own_sweep(kit: Kit) -> No
     await kit.emit("B", text="swept")  # no wake: the sweep finds it
     await wait_for(lambda: delivered == ["woken", "swept"], what="the swept event")
     await relay.stop()
+
+
+async def test_handlers_receive_the_resources_they_name_from_their_relay(kit: Kit) -> None:
+    seen: list[tuple[str, object]] = []
+
+    @kit.registry.handler("test.note", name="bulk")
+    async def bulk(event: Event[Note], ledger: list[str]) -> None:
+        ledger.append(f"bulk {event.payload.text}")
+        seen.append(("bulk", ledger))
+
+    @kit.registry.handler("test.note", name="transactional")
+    async def transactional(event: Event[Note], session: AsyncSession, ledger: list[str], clock: str) -> None:
+        ledger.append(f"{clock} {event.payload.text}")
+        seen.append(("transactional", await session.scalar(text("SELECT 1"))))
+
+    ledger: list[str] = []
+    kit.resources.update(ledger=ledger, clock="tick")
+    await kit.emit("A", text="one")
+    assert await kit.relay().deliver_batch() == 1
+    assert sorted(ledger) == ["bulk one", "tick one"]
+    assert sorted(seen, key=str) == [("bulk", ledger), ("transactional", 1)]
+
+
+async def test_a_relay_missing_a_resource_a_handler_names_refuses_to_start(kit: Kit) -> None:
+    @kit.registry.handler("test.note", name="mails")
+    async def mails(event: Event[Note], session: AsyncSession, notifier: object) -> None:
+        raise AssertionError("never runs")
+
+    with pytest.raises(MissingResourceError, match=r"mails \(notifier\)"):
+        kit.relay().start()
+    [event_id] = await kit.emit("A")
+    await kit.relay(backoff_base_seconds=0).deliver_batch()  # driven by hand: the event fails, nothing is lost
+    row = await kit.event(event_id)
+    assert (row.status, row.attempts) == (OutboxStatus.PENDING, 1)
+    assert "MissingResourceError: handler 'mails' needs notifier" in (row.last_error or "")
 
 
 async def test_the_relay_keeps_running_while_the_database_is_down(

@@ -1,7 +1,7 @@
 """Jersey order emails: the confirmation of a submitted order, and news when it is paid and when it is fulfilled.
 
 Outbox handlers: they read the order fresh (the event only names it) and send through
-:func:`app.notify.delivery.send_once`, so an event delivered twice mails once.
+:meth:`app.notify.delivery.Notifier.send_once` (the injected notifier), so an event delivered twice mails once.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from app.club.jerseys.events import (
 )
 from app.club.jerseys.models import JerseyOrder, OrderStatus
 from app.club.notifications import brand_of
-from app.notify.delivery import EmailJob, send_once, skip_email
+from app.notify.delivery import EmailJob, Notifier, skip_email
 from app.notify.templates import render
 from app.outbox import handler
 from app.outbox.registry import Event, Skipped
@@ -74,9 +74,12 @@ def lines_of(order: JerseyOrder) -> OrderLines:
 
 
 @handler(JERSEY_ORDER_SUBMITTED, name=CONFIRMATION)
-async def jersey_order_confirmation(event: Event[OrderSubmitted], session: AsyncSession) -> Skipped | None:
+async def jersey_order_confirmation(
+    event: Event[OrderSubmitted], session: AsyncSession, notifier: Notifier
+) -> Skipped | None:
     """Confirm the order to the address it was submitted with."""
     return await _mail_about_order(
+        notifier,
         session,
         EmailJob(event.id, CONFIRMATION, event.payload.tenant_id, "jersey_order", recipient=""),
         event.payload.order_id,
@@ -87,7 +90,9 @@ async def jersey_order_confirmation(event: Event[OrderSubmitted], session: Async
 
 
 @handler(JERSEY_ORDER_STATUS_CHANGED, name=NEWS)
-async def jersey_order_news(event: Event[OrderStatusChanged], session: AsyncSession) -> Skipped | None:
+async def jersey_order_news(
+    event: Event[OrderStatusChanged], session: AsyncSession, notifier: Notifier
+) -> Skipped | None:
     """Mail the submitter when their order is paid and when it is fulfilled; other moves mail nobody."""
     payload = event.payload
     news = NEWS_BY_STATUS.get(payload.status)
@@ -95,6 +100,7 @@ async def jersey_order_news(event: Event[OrderStatusChanged], session: AsyncSess
         return Skipped(f"no email when an order becomes {payload.status.value}")
     subject, intro, outro = news
     return await _mail_about_order(
+        notifier,
         session,
         EmailJob(event.id, NEWS, payload.tenant_id, "jersey_order_status", recipient=""),
         payload.order_id,
@@ -106,6 +112,7 @@ async def jersey_order_news(event: Event[OrderStatusChanged], session: AsyncSess
 
 
 async def _mail_about_order(
+    notifier: Notifier,
     session: AsyncSession,
     job: EmailJob,
     order_id: UUID,
@@ -129,4 +136,4 @@ async def _mail_about_order(
         intro=intro,
         outro=outro,
     )
-    return await send_once(session, replace(job, recipient=order.email), rendered)
+    return await notifier.send_once(session, replace(job, recipient=order.email), rendered)
