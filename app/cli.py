@@ -8,11 +8,11 @@ import sys
 import tempfile
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
 import click
+from msgspec.structs import replace
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import AuthSettings, DatabaseSettings, ServerSettings, Settings, SettingsError

@@ -1,22 +1,21 @@
 """Settings, read once from the environment.
 
-Each area is a small frozen dataclass, and each of its fields declares one setting in one place: the type
-(numbers bounded with msgspec ``Meta``), the environment variable (``Env``), the default and the docstring.
-``_read`` converts the variables with ``msgspec.convert(..., strict=False)``, or with the field's parser for
-the shapes msgspec does not know (URLs, comma-separated lists). A bad variable raises :class:`SettingsError`,
-one line that names it; the entry points turn it into a clean exit. The few defaults that depend on other
-settings (dev mode, the port, the public URL, the data directory, the SMTP TLS mode) are given in ``from_env``.
-
-Dataclasses rather than msgspec Structs because callers copy settings with ``dataclasses.replace``; msgspec
-converts one variable at a time because it cannot convert a whole group (it has no type for IP networks).
+Each area is a small frozen msgspec Struct, and each of its fields declares one setting in one place: the
+type (numbers bounded with msgspec ``Meta``), the environment variable (``Env``), the default and the
+docstring. ``_read`` gathers a group's variables and builds the group with one ``msgspec.convert(...,
+strict=False)``; a field's parser first checks the shapes msgspec does not know (URLs, comma-separated
+lists). A bad variable raises :class:`SettingsError`, one line that names it; the entry points turn it into a
+clean exit. The few defaults that depend on other settings (dev mode, the port, the public URL, the data
+directory, the SMTP TLS mode) are given in ``from_env``. Copy settings with ``msgspec.structs.replace``.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import MISSING, dataclass, field, fields, replace
+from dataclasses import dataclass
 from email.utils import parseaddr
 from enum import Enum, StrEnum
 from functools import cache, lru_cache
@@ -26,11 +25,13 @@ from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin, get_t
 from urllib.parse import urlsplit
 
 import msgspec
-from msgspec import Meta
+from msgspec import Meta, field
+from msgspec.structs import replace
 
 __all__ = [
     "DEV_AUDIENCE",
     "DEV_ISSUER",
+    "REQUIRED",
     "AuthSettings",
     "DatabaseSettings",
     "Env",
@@ -53,7 +54,17 @@ __all__ = [
 DEV_ISSUER = "rollcall-dev"
 DEV_AUDIENCE = "rollcall"
 
-G = TypeVar("G")
+G = TypeVar("G", bound=msgspec.Struct)
+V = TypeVar("V")
+
+
+class _Required:
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED: Any = _Required()
+"""A default given to ``_read`` that makes the variable required (PUBLIC_BASE_URL outside dev mode)."""
 
 
 class SettingsError(ValueError):
@@ -118,14 +129,20 @@ def _origins(raw: str) -> tuple[str, ...]:
     return origins
 
 
-def _networks(raw: str) -> tuple[IPv4Network | IPv6Network, ...]:
+class Networks(tuple[IPv4Network | IPv6Network, ...]):
+    """IP networks (TRUSTED_PROXIES): one type for msgspec, which takes no union of two types it does not know."""
+
+    __slots__ = ()
+
+
+def _networks(raw: str) -> Networks:
     networks = []
     for item in _items(raw):
         try:
             networks.append(ip_network(item, strict=False))
         except ValueError:
             raise ValueError(f"expected comma-separated IP addresses or CIDR ranges, got '{item}'") from None
-    return tuple(networks)
+    return Networks(networks)
 
 
 def _storage_url(raw: str) -> str:
@@ -163,8 +180,7 @@ def _user_ids(raw: str) -> tuple[str, ...]:
     return ids
 
 
-@dataclass(frozen=True, slots=True)
-class DatabaseSettings:
+class DatabaseSettings(msgspec.Struct, frozen=True, kw_only=True):
     """The connection pool of one process (an API process, or a worker).
 
     The pool keeps ``pool_size`` connections open and never opens more: a connection opened for a
@@ -188,8 +204,7 @@ class DatabaseSettings:
         return _read(cls, _environ(environ))
 
 
-@dataclass(frozen=True, slots=True)
-class RedisSettings:
+class RedisSettings(msgspec.Struct, frozen=True, kw_only=True):
     url: Annotated[str, Env("REDIS_URL", _redis_url)]
 
     @classmethod
@@ -197,8 +212,7 @@ class RedisSettings:
         return _read(cls, _environ(environ))
 
 
-@dataclass(frozen=True, slots=True)
-class AuthSettings:
+class AuthSettings(msgspec.Struct, frozen=True, kw_only=True):
     issuer: Annotated[str, Env("AUTH_ISSUER")]
     audience: Annotated[str, Env("AUTH_AUDIENCE")]
     jwks_url: Annotated[str | None, Env("AUTH_JWKS_URL", _http_url)] = None
@@ -233,8 +247,7 @@ class AuthSettings:
         return auth
 
 
-@dataclass(frozen=True, slots=True)
-class OutboxSettings:
+class OutboxSettings(msgspec.Struct, frozen=True, kw_only=True):
     """How workers deliver outbox events (see the README's "Outbox" section)."""
 
     max_attempts: Annotated[int, Meta(ge=1, le=1000), Env("OUTBOX_MAX_ATTEMPTS")] = 10
@@ -266,8 +279,7 @@ class SmtpTls(StrEnum):
     TLS = "tls"
 
 
-@dataclass(frozen=True, slots=True)
-class SmtpSettings:
+class SmtpSettings(msgspec.Struct, frozen=True, kw_only=True):
     """Where the workers send email (see the README's "Email" section)."""
 
     host: Annotated[str, Env("SMTP_HOST")] = "localhost"
@@ -293,8 +305,7 @@ class SmtpSettings:
         return smtp
 
 
-@dataclass(frozen=True, slots=True)
-class GroupMeSettings:
+class GroupMeSettings(msgspec.Struct, frozen=True, kw_only=True):
     """The GroupMe account the club's team groups live in (``rollcall groupme reconcile``)."""
 
     api_url: Annotated[str, Env("GROUPME_API_URL", _http_url)] = "https://api.groupme.com/v3"
@@ -310,8 +321,7 @@ class GroupMeSettings:
         return _read(cls, _environ(environ))
 
 
-@dataclass(frozen=True, slots=True)
-class MetricsSettings:
+class MetricsSettings(msgspec.Struct, frozen=True, kw_only=True):
     token: Annotated[str | None, Env("METRICS_TOKEN")] = None
     """When set, ``GET /metrics`` needs ``Authorization: Bearer <token>``."""
     worker_port: Annotated[int, Meta(ge=0, le=65535), Env("WORKER_METRICS_PORT")] = 9100
@@ -320,16 +330,14 @@ class MetricsSettings:
     """Loopback unless told otherwise: the metrics have no authentication (containers set ``0.0.0.0``)."""
 
 
-@dataclass(frozen=True, slots=True)
-class LogSettings:
+class LogSettings(msgspec.Struct, frozen=True, kw_only=True):
     level: Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], Env("LOG_LEVEL")] = "INFO"
     """Default: DEBUG in dev mode."""
     format: Annotated[Literal["json", "console"], Env("LOG_FORMAT")] = "json"
     """Default: console in dev mode."""
 
 
-@dataclass(frozen=True, slots=True)
-class ServerSettings:
+class ServerSettings(msgspec.Struct, frozen=True, kw_only=True):
     port: Annotated[int, Meta(ge=1, le=65535), Env("PORT")] = 8000
     public_base_url: Annotated[str, Env("PUBLIC_BASE_URL", _http_url)] = "http://127.0.0.1:8000"
     """Required in production; in dev mode the API itself, ``http://127.0.0.1:$PORT``."""
@@ -338,7 +346,7 @@ class ServerSettings:
     token. Default: the signing page this API serves, ``$PUBLIC_BASE_URL/sign/{token}``."""
     cors_origins: Annotated[tuple[str, ...], Env("CORS_ORIGINS", _origins)] = ()
     data_dir: Annotated[Path, Env("DATA_DIR")] = Path(".rollcall")
-    trusted_proxies: Annotated[tuple[IPv4Network | IPv6Network, ...], Env("TRUSTED_PROXIES", _networks)] = ()
+    trusted_proxies: Annotated[Networks, Env("TRUSTED_PROXIES", _networks)] = Networks()
     """Peers whose X-Forwarded-For is believed (the client IP recorded on a signature)."""
     public_rate_limit: Annotated[int, Meta(ge=0, le=1_000_000), Env("PUBLIC_RATE_LIMIT")] = 60
     """Requests a minute per client IP on the public contract links; 0 turns the limit off."""
@@ -354,15 +362,15 @@ class ServerSettings:
         return _read(
             cls,
             _environ(environ),
-            public_base_url=(lambda read: f"http://127.0.0.1:{read['port']}") if is_dev else MISSING,
+            public_base_url=(lambda read: f"http://127.0.0.1:{read['port']}") if is_dev else REQUIRED,
             contract_link_url=lambda read: f"{read['public_base_url']}/sign/{{token}}",
             signature_storage_url=lambda read: f"file://{(read['data_dir'] / 'signatures').resolve()}",
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
-    environment: Annotated[Environment, Env("ROLLCALL_ENV")]
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    environment: Annotated[Environment, Env("ROLLCALL_ENV")] = Environment.PRODUCTION
+    """Read before the groups: dev mode changes some of their defaults."""
     database: DatabaseSettings
     redis: RedisSettings
     auth: AuthSettings
@@ -381,11 +389,11 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Build and validate the settings; raise :class:`SettingsError` on the first bad variable."""
         environ = _environ(environ)
-        environment: Environment = _values(cls, environ, {"environment": Environment.PRODUCTION})["environment"]
+        environment = _read_variable(cls, "environment", environ, Environment)
         is_dev = environment is Environment.DEV
         server = ServerSettings.from_env(environ, is_dev=is_dev)
         return cls(
-            environment,
+            environment=environment,
             database=DatabaseSettings.from_env(environ),
             redis=RedisSettings.from_env(environ),
             log=_read(LogSettings, environ, level="DEBUG", format="console") if is_dev else _read(LogSettings, environ),
@@ -417,32 +425,44 @@ def _environ(environ: Mapping[str, str] | None) -> Mapping[str, str]:
 
 
 def _read(group: type[G], environ: Mapping[str, str], **defaults: object) -> G:
-    """``group`` from its variables in ``environ``; see :func:`_values` for ``defaults``."""
-    return group(**_values(group, environ, defaults))
-
-
-def _values(group: type, environ: Mapping[str, str], defaults: Mapping[str, object]) -> dict[str, Any]:
-    """The group's fields that are read from the environment, converted; the first bad variable raises.
+    """``group`` from its variables in ``environ``, converted by msgspec in one go; the first bad variable raises.
 
     An unset or blank variable takes the field's declared default unless ``defaults`` gives one: a value,
-    ``MISSING`` (the variable is required), or a function of the group's other values, called after them.
+    ``REQUIRED``, or a function of the group's converted values (applied after the conversion).
     """
-    values: dict[str, Any] = {}
+    given: dict[str, object] = {}
     derived: dict[str, Callable[[dict[str, Any]], object]] = {}
-    for variable in _variables(group):
+    variables = _variables(group)
+    for variable in variables.values():
         raw = environ.get(variable.env.name, "").strip()
         default = defaults.get(variable.field, variable.default)
         if raw:
-            values[variable.field] = variable.convert(raw)
-        elif default is MISSING:
+            given[variable.field] = variable.prepare(raw)
+        elif default is REQUIRED:
             raise SettingsError(variable.env.name, "required but not set")
         elif callable(default):
             derived[variable.field] = default
-        else:
-            values[variable.field] = default
-    for name, derive in derived.items():
-        values[name] = derive(values)
-    return values
+        elif variable.field in defaults:
+            given[variable.field] = default
+    try:
+        settings = msgspec.convert(given, group, strict=False, dec_hook=_decode)
+    except msgspec.ValidationError as error:
+        raise _explain(variables, given, error) from None
+    if not derived:
+        return settings
+    read = msgspec.structs.asdict(settings)
+    return replace(settings, **{name: derive(read) for name, derive in derived.items()})
+
+
+def _read_variable(group: type[msgspec.Struct], name: str, environ: Mapping[str, str], type_: type[V]) -> V:
+    """One variable of ``group`` on its own (``ROLLCALL_ENV``, which decides the defaults of the others)."""
+    variable = _variables(group)[name]
+    raw = environ.get(variable.env.name, "").strip()
+    value = variable.prepare(raw) if raw else variable.default
+    try:
+        return msgspec.convert(value, variable.annotation, strict=False, dec_hook=_decode)  # type: ignore[no-any-return]
+    except msgspec.ValidationError as error:
+        raise variable.problem(value, error) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -453,39 +473,62 @@ class _Variable:
     env: Env
     annotation: Any
     default: object
-    """``MISSING`` when the field has none."""
+    """``REQUIRED`` when the field has none."""
 
-    def convert(self, raw: str) -> object:
+    def prepare(self, raw: str) -> object:
+        """What msgspec converts: the parser's value, a choice in its declared case, or the text itself."""
         if self.env.parse is not None:
             try:
                 return self.env.parse(raw)
             except ValueError as error:
                 raise SettingsError(self.env.name, str(error)) from None
-        choices = _choices(self.annotation)
         # Choices are case-insensitive: LOG_LEVEL=debug, SMTP_TLS=STARTTLS.
-        raw = next((choice for choice in choices if choice.lower() == raw.lower()), raw)
-        try:
-            return msgspec.convert(raw, self.annotation, strict=False, dec_hook=_decode)
-        except msgspec.ValidationError as error:
-            if choices:
-                raise SettingsError(self.env.name, f"expected one of {', '.join(choices)}, got '{raw}'") from None
-            raise SettingsError(self.env.name, _problem(self.annotation, raw, error)) from None
+        return next((choice for choice in _choices(self.annotation) if choice.lower() == raw.lower()), raw)
+
+    def problem(self, value: object, error: msgspec.ValidationError) -> SettingsError:
+        """The one line that says why msgspec refused this variable's ``value``."""
+        choices = _choices(self.annotation)
+        if choices:
+            return SettingsError(self.env.name, f"expected one of {', '.join(choices)}, got '{value}'")
+        return SettingsError(self.env.name, _problem(self.annotation, str(value), error))
 
 
 @cache
-def _variables(group: type) -> tuple[_Variable, ...]:
+def _variables(group: type[msgspec.Struct]) -> dict[str, _Variable]:
     hints = get_type_hints(group, include_extras=True)
-    variables = []
-    for item in fields(group):
+    variables = {}
+    for item in msgspec.structs.fields(group):
         env = next((meta for meta in getattr(hints[item.name], "__metadata__", ()) if isinstance(meta, Env)), None)
-        if env is not None:
-            default = item.default if item.default_factory is MISSING else item.default_factory()
-            variables.append(_Variable(item.name, env, hints[item.name], default))
-    return tuple(variables)
+        if env is None:
+            continue
+        if item.default is not msgspec.NODEFAULT:
+            default = item.default
+        elif item.default_factory is not msgspec.NODEFAULT:
+            default = item.default_factory()
+        else:
+            default = REQUIRED
+        variables[item.name] = _Variable(item.name, env, hints[item.name], default)
+    return variables
+
+
+_AT = re.compile(r"- at `\$\.(\w+)`")
+
+
+def _explain(
+    variables: Mapping[str, _Variable], given: Mapping[str, object], error: msgspec.ValidationError
+) -> Exception:
+    """msgspec's refusal of a group, as the :class:`SettingsError` of the variable it names."""
+    at = _AT.search(str(error))
+    variable = variables.get(at.group(1)) if at else None
+    if variable is None:  # not a variable's value: a declaration that msgspec cannot build is a bug
+        return error
+    return variable.problem(given[variable.field], error)
 
 
 def _decode(type_: type, value: object) -> object:
-    """msgspec's hook for the types it does not convert itself."""
+    """msgspec's hook for the types it does not convert itself (a parser's result is already the type)."""
+    if isinstance(value, type_):
+        return value
     if type_ is Path and isinstance(value, str):
         return Path(value)
     raise NotImplementedError  # msgspec's protocol: "not a type this hook converts" becomes a ValidationError

@@ -6,7 +6,6 @@ import asyncio
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from asyncpg.transaction import Transaction
 from litestar import Litestar
 from litestar.connection import ASGIConnection
 from litestar.testing import AsyncTestClient
+from msgspec.structs import replace
 from sqlalchemy.engine import make_url
 
 from app.asgi import create_app

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 from email.message import EmailMessage
 from typing import Any
 
+import msgspec
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -40,7 +40,7 @@ class Worker:
 
     def __init__(self, kit: Kit, **outbox: Any) -> None:
         self.relay = Relay(
-            kit.session_maker, dataclasses.replace(kit.settings.outbox, **outbox), resources=kit.resources
+            kit.session_maker, msgspec.structs.replace(kit.settings.outbox, **outbox), resources=kit.resources
         )
 
     async def deliver_batch(self) -> int:

@@ -39,7 +39,7 @@ class Kit:
     def relay(self, **outbox: Any) -> Relay:
         return Relay(
             self.session_maker,
-            dataclasses.replace(self.settings.outbox, **outbox),
+            msgspec.structs.replace(self.settings.outbox, **outbox),
             handlers=self.registry,
             resources=self.resources,
         )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from itertools import pairwise
 
 import httpx
@@ -13,6 +12,7 @@ import pytest
 from arq.connections import ArqRedis
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from msgspec.structs import replace
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 

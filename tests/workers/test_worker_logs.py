@@ -6,13 +6,13 @@ import asyncio
 import contextlib
 import json
 import logging
-from dataclasses import replace
 from typing import Any
 
 import pytest
 from arq import create_pool, cron
 from arq.connections import RedisSettings
 from arq.worker import create_worker
+from msgspec.structs import replace
 
 from app.config import LogSettings, Settings
 from app.core.logging import configure_logging
