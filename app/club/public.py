@@ -7,14 +7,13 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.openapi.spec import Example
-from litestar.params import Body, FromPath, SkipValidation
+from litestar.params import FromPath, SkipValidation
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.club.contracts import ContractService, ContractSigner, PublicContract, Signature
 from app.club.models import ContractStatus
-from app.club.schemas import ContractClub, ContractTeam, ContractView, SignRequest
+from app.club.schemas import ContractClub, ContractTeam, ContractView, SignRequest, body
 from app.club.signatures import decode_signature
 from app.config import Settings
 from app.core.client_ip import client_ip
@@ -25,8 +24,6 @@ __all__ = ["PUBLIC_BODY_LIMIT", "PublicContractController", "SigningDesk"]
 
 PUBLIC_BODY_LIMIT = 1024 * 1024
 """Bytes a request to the public links may send (413 beyond): the largest signature's base64 and the rest."""
-
-TINY_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,23 +65,7 @@ class PublicContractController(Controller):
         request: Request[Any, Any, Any],
         signing: NamedDependency[SkipValidation[SigningDesk]],
         token: FromPath[str],
-        data: Annotated[
-            SignRequest,
-            Body(
-                title="SignRequest",
-                examples=[
-                    Example(
-                        summary="A parent signs",
-                        value={
-                            "signed_by": "Dana Rivera",
-                            "signature_png": TINY_PNG,
-                            "contract_version": "2026-1",
-                            "accept_terms": True,
-                        },
-                    )
-                ],
-            ),
-        ],
+        data: Annotated[SignRequest, body(SignRequest)],
     ) -> ContractView:
         """Only an `offered` contract can be signed (409 otherwise); the signature must be a PNG of at most
         512 KiB, 2000x1000 pixels and 8 bits a sample (422); a body over 1 MiB is refused (413)."""

@@ -8,14 +8,14 @@ from uuid import UUID
 
 import msgspec
 from litestar.openapi.spec import Example
-from litestar.params import Body, BodyKwarg
 from msgspec import UNSET, Meta, UnsetType
 
 from app.club.models import AuditEvent, AuditSource, ContractStatus, Program, Tier
+from app.core.openapi import RequestExamples
 from app.core.text import EMAIL_PATTERN, STORABLE_TEXT, url_pattern
 
 __all__ = [
-    "EXAMPLES",
+    "TINY_PNG",
     "ContractAuditRead",
     "ContractTeam",
     "ContractView",
@@ -246,51 +246,59 @@ class EmailBlastResult(msgspec.Struct, kw_only=True):
     """The recipients on a dry run; null otherwise."""
 
 
-EXAMPLES: dict[type[msgspec.Struct], Example] = {
-    TeamCreate: Example(
-        summary="An elite boys' team",
-        value={
-            "name": "U12 Kings Elite",
-            "season": "2026-27",
-            "program": "kings",
-            "tier": "elite",
-            "monthly_fee": 12500,
-        },
-    ),
-    TeamUpdate: Example(
-        summary="Add the GroupMe link", value={"groupme_share_url": "https://groupme.com/join_group/1/abc"}
-    ),
-    ParentCreate: Example(
-        summary="A parent", value={"name": "Dana Rivera", "email": "dana@example.org", "phone": "+1 555 0100"}
-    ),
-    ParentUpdate: Example(summary="New phone", value={"phone": "+1 555 0199"}),
-    PlayerCreate: Example(
-        summary="A player on one team",
-        value={"name": "Sam Rivera", "birth_year": 2014, "parent_id": None, "team_ids": []},
-    ),
-    PlayerUpdate: Example(summary="Move to no team", value={"team_ids": []}),
-    OfferRequest: Example(
-        summary="Offer at $125.00 a month on a new team",
-        value={
-            "player_id": "0b7c6f43-4f51-4a8e-9d0a-5f8b2e1c9a10",
-            "monthly_fee": 12500,
-            "target_team_id": "5d1e2f3a-6b7c-4d8e-9f0a-1b2c3d4e5f60",
-        },
-    ),
-    EmailBlastRequest: Example(
-        summary="Remind one team's parents, trying it first",
-        value={
-            "audience": "unsigned_contracts",
-            "team_id": "5d1e2f3a-6b7c-4d8e-9f0a-1b2c3d4e5f60",
-            "subject_template": "{{ club_name }}: please sign {{ player_names }}'s contract",
-            "dry_run": True,
-        },
-    ),
-}
-"""The OpenAPI example of each request body, beside its schema."""
+TINY_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+"""A 1x1 PNG, for the examples."""
 
-
-def body(model: type[msgspec.Struct]) -> BodyKwarg:
-    """A request body's OpenAPI title and example (``Annotated[Model, body(Model)]``)."""
-    kwarg: BodyKwarg = Body(title=model.__name__, examples=[EXAMPLES[model]])
-    return kwarg
+body = RequestExamples(
+    {
+        TeamCreate: Example(
+            summary="An elite boys' team",
+            value={
+                "name": "U12 Kings Elite",
+                "season": "2026-27",
+                "program": "kings",
+                "tier": "elite",
+                "monthly_fee": 12500,
+            },
+        ),
+        TeamUpdate: Example(
+            summary="Add the GroupMe link", value={"groupme_share_url": "https://groupme.com/join_group/1/abc"}
+        ),
+        ParentCreate: Example(
+            summary="A parent", value={"name": "Dana Rivera", "email": "dana@example.org", "phone": "+1 555 0100"}
+        ),
+        ParentUpdate: Example(summary="New phone", value={"phone": "+1 555 0199"}),
+        PlayerCreate: Example(
+            summary="A player on one team",
+            value={"name": "Sam Rivera", "birth_year": 2014, "parent_id": None, "team_ids": []},
+        ),
+        PlayerUpdate: Example(summary="Move to no team", value={"team_ids": []}),
+        OfferRequest: Example(
+            summary="Offer at $125.00 a month on a new team",
+            value={
+                "player_id": "0b7c6f43-4f51-4a8e-9d0a-5f8b2e1c9a10",
+                "monthly_fee": 12500,
+                "target_team_id": "5d1e2f3a-6b7c-4d8e-9f0a-1b2c3d4e5f60",
+            },
+        ),
+        EmailBlastRequest: Example(
+            summary="Remind one team's parents, trying it first",
+            value={
+                "audience": "unsigned_contracts",
+                "team_id": "5d1e2f3a-6b7c-4d8e-9f0a-1b2c3d4e5f60",
+                "subject_template": "{{ club_name }}: please sign {{ player_names }}'s contract",
+                "dry_run": True,
+            },
+        ),
+        SignRequest: Example(
+            summary="A parent signs",
+            value={
+                "signed_by": "Dana Rivera",
+                "signature_png": TINY_PNG,
+                "contract_version": "2026-1",
+                "accept_terms": True,
+            },
+        ),
+    }
+)
+"""The OpenAPI example of each request body, beside its schema (``Annotated[Model, body(Model)]``)."""

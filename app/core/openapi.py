@@ -1,4 +1,4 @@
-"""Schema plugins that make the OpenAPI document say what the API does.
+"""Schema plugins that make the OpenAPI document say what the API does, and request-body examples.
 
 Litestar's defaults document a page (``OffsetPagination``) with every field optional, a struct that
 refuses unknown fields as if it took any, drop a zero bound of an optional field, and know nothing of
@@ -8,12 +8,14 @@ refuses unknown fields as if it took any, drop a zero bound of an optional field
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import msgspec
 from advanced_alchemy.service import OffsetPagination
 from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
-from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, Schema
+from litestar.openapi.spec import Example, OpenAPIFormat, OpenAPIType, Schema
+from litestar.params import Body, BodyKwarg
 from litestar.plugins import OpenAPISchemaPlugin
 
 from app.core.query import Instant
@@ -22,7 +24,22 @@ if TYPE_CHECKING:
     from litestar._openapi.schema_generation import SchemaCreator
     from litestar.typing import FieldDefinition
 
-__all__ = ["document_schema_plugins"]
+__all__ = ["RequestExamples", "document_schema_plugins"]
+
+
+class RequestExamples:
+    """The OpenAPI example of each request body of a package, declared in its schemas module beside the Structs.
+
+    ``body = RequestExamples({Model: Example(...)})`` there; ``Annotated[Model, body(Model)]`` in a controller.
+    """
+
+    def __init__(self, examples: Mapping[type[msgspec.Struct], Example]) -> None:
+        self.examples = dict(examples)
+
+    def __call__(self, model: type[msgspec.Struct]) -> BodyKwarg:
+        """The body's OpenAPI title (the Struct's name) and its example."""
+        kwarg: BodyKwarg = Body(title=model.__name__, examples=[self.examples[model]])
+        return kwarg
 
 
 class PageSchema(OpenAPISchemaPlugin):

@@ -8,8 +8,7 @@ from uuid import UUID
 from advanced_alchemy.service import OffsetPagination
 from litestar import Controller, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.openapi.spec import Example
-from litestar.params import Body, FromPath, QueryParameter
+from litestar.params import FromPath, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,7 +17,7 @@ from app.core.errors import problem_responses
 from app.core.filters import CREATED, PAGING, Created, Paging
 from app.core.text import STORABLE_TEXT
 from app.outbox.models import OutboxEvent, OutboxStatus
-from app.outbox.schemas import DiscardRequest, OutboxEventRead, OutboxStats, PingAccepted
+from app.outbox.schemas import DiscardRequest, OutboxEventRead, OutboxStats, PingAccepted, body
 from app.outbox.services import EventFilter, OutboxService
 
 __all__ = ["OutboxController"]
@@ -118,18 +117,7 @@ class OutboxController(Controller):
         outbox: NamedDependency[OutboxService],
         principal: NamedDependency[Principal],
         event_id: FromPath[UUID],
-        data: Annotated[
-            DiscardRequest,
-            Body(
-                title="Why",
-                examples=[
-                    Example(
-                        summary="A parent's mailbox no longer exists",
-                        value={"note": "parent's address bounces; staff will call instead"},
-                    )
-                ],
-            ),
-        ],
+        data: Annotated[DiscardRequest, body(DiscardRequest)],
     ) -> OutboxEventRead:
         """Dead → delivered without running its handlers, so later events of its aggregate flow again.
         The note and who discarded it are kept as a delivery record named `discarded`. 409 unless dead."""

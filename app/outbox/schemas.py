@@ -7,7 +7,9 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
+from litestar.openapi.spec import Example
 
+from app.core.openapi import RequestExamples
 from app.core.text import STORABLE_TEXT
 from app.outbox.models import DeliveryOutcome, OutboxStatus
 
@@ -56,3 +58,14 @@ class DiscardRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 class PingAccepted(msgspec.Struct, kw_only=True):
     event_id: UUID
     """Watch it arrive: GET /api/v1/admin/outbox/events?event_type=system.ping"""
+
+
+body = RequestExamples(
+    {
+        DiscardRequest: Example(
+            summary="A parent's mailbox no longer exists",
+            value={"note": "parent's address bounces; staff will call instead"},
+        ),
+    }
+)
+"""The OpenAPI example of each request body (``Annotated[Model, body(Model)]``)."""

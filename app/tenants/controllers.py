@@ -6,13 +6,11 @@ from typing import Annotated
 
 from litestar import Controller, get, patch
 from litestar.di import NamedDependency
-from litestar.openapi.spec import Example
-from litestar.params import Body
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Principal, requires_role
 from app.core.errors import problem_responses
-from app.tenants.schemas import TenantRead, TenantUpdate
+from app.tenants.schemas import TenantRead, TenantUpdate, body
 from app.tenants.services import TenantService
 
 __all__ = ["TenantController"]
@@ -47,18 +45,7 @@ class TenantController(Controller):
         self,
         principal: NamedDependency[Principal],
         db_session: NamedDependency[AsyncSession],
-        data: Annotated[
-            TenantUpdate,
-            Body(
-                title="TenantUpdate",
-                examples=[
-                    Example(
-                        summary="Brand the club's emails",
-                        value={"brand_color": "#0b6e4f", "logo_url": "https://kings.example.org/logo.png"},
-                    )
-                ],
-            ),
-        ],
+        data: Annotated[TenantUpdate, body(TenantUpdate)],
     ) -> TenantRead:
         """`name`, `brand_color` (`#rrggbb`), `logo_url` (https) and `groupme_access_token` (write-only: the club's
         own GroupMe account for `rollcall groupme reconcile`; responses show only `groupme_token_set`) of the

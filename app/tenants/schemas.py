@@ -7,8 +7,10 @@ from typing import Annotated
 from uuid import UUID
 
 import msgspec
+from litestar.openapi.spec import Example
 from msgspec import UNSET, Meta, UnsetType
 
+from app.core.openapi import RequestExamples
 from app.core.text import END, STORABLE_TEXT, url_pattern
 from app.tenants.models import GROUPME_TOKEN_PATTERN, TenantKind
 
@@ -47,3 +49,14 @@ class TenantUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         | UnsetType
         | None
     ) = UNSET
+
+
+body = RequestExamples(
+    {
+        TenantUpdate: Example(
+            summary="Brand the club's emails",
+            value={"brand_color": "#0b6e4f", "logo_url": "https://kings.example.org/logo.png"},
+        ),
+    }
+)
+"""The OpenAPI example of each request body (``Annotated[Model, body(Model)]``)."""

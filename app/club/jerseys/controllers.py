@@ -16,8 +16,8 @@ from advanced_alchemy.filters import LimitOffset, StatementFilter
 from advanced_alchemy.service import OffsetPagination
 from litestar import Controller, Request, get, patch, post
 from litestar.di import NamedDependency, Provide
-from litestar.openapi.spec import Example, OpenAPIMediaType, OpenAPIType, Operation, Schema
-from litestar.params import Body, FromPath, QueryParameter
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, Schema
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Stream
 from litestar.response.base import ASGIResponse
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
@@ -32,6 +32,7 @@ from app.club.jerseys.schemas import (
     JerseyOrderUpdate,
     ReconcileResult,
     Reconciliation,
+    body,
 )
 from app.club.jerseys.services import JerseyOrderService, OrderCriteria, Orderer
 from app.club.models import Program, Tier
@@ -86,24 +87,7 @@ class JerseyOrderController(Controller):
         self,
         orders: NamedDependency[JerseyOrderService],
         principal: NamedDependency[Principal],
-        data: Annotated[
-            JerseyOrderCreate,
-            Body(
-                title="JerseyOrderCreate",
-                examples=[
-                    Example(
-                        summary="A parent orders for their child",
-                        value={
-                            "player_name": "Avery Okafor",
-                            "size": "YM",
-                            "kq": "kings",
-                            "tier": "elite",
-                            "jersey_number": 7,
-                        },
-                    )
-                ],
-            ),
-        ],
+        data: Annotated[JerseyOrderCreate, body(JerseyOrderCreate)],
     ) -> JerseyOrderSubmitted:
         """Any signed-in user of the club. The order is the caller's (the token's `sub`; a
         `submitter_keycloak_sub` in the body is a 400). `email` defaults to the token's email. The order is
@@ -244,10 +228,7 @@ class AdminJerseyOrderController(Controller):
         orders: NamedDependency[JerseyOrderService],
         principal: NamedDependency[Principal],
         order_id: FromPath[UUID],
-        data: Annotated[
-            JerseyOrderUpdate,
-            Body(title="JerseyOrderUpdate", examples=[Example(summary="Mark it paid", value={"status": "paid"})]),
-        ],
+        data: Annotated[JerseyOrderUpdate, body(JerseyOrderUpdate)],
     ) -> JerseyOrderRead:
         """Status moves: submitted → reconciled (needs both links) → paid → fulfilled, any but fulfilled →
         cancelled; every other move is a 409, also when a concurrent change got there first."""

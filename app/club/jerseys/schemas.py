@@ -7,10 +7,12 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
+from litestar.openapi.spec import Example
 from msgspec import UNSET, Meta, UnsetType
 
 from app.club.jerseys.models import JerseySize, OrderStatus
 from app.club.models import Program, Tier
+from app.core.openapi import RequestExamples
 from app.core.text import EMAIL_PATTERN, STORABLE_TEXT
 
 __all__ = [
@@ -98,3 +100,15 @@ class ReconcileResult(msgspec.Struct, kw_only=True):
     remaining: int
     """Orders still missing a link after this call (call again for the next batch)."""
     orders: list[JerseyOrderSubmitted]
+
+
+body = RequestExamples(
+    {
+        JerseyOrderCreate: Example(
+            summary="A parent orders for their child",
+            value={"player_name": "Avery Okafor", "size": "YM", "kq": "kings", "tier": "elite", "jersey_number": 7},
+        ),
+        JerseyOrderUpdate: Example(summary="Mark it paid", value={"status": "paid"}),
+    }
+)
+"""The OpenAPI example of each request body (``Annotated[Model, body(Model)]``)."""
