@@ -451,7 +451,9 @@ def _read(group: type[G], environ: Mapping[str, str], **defaults: object) -> G:
     if not derived:
         return settings
     read = msgspec.structs.asdict(settings)
-    return replace(settings, **{name: derive(read) for name, derive in derived.items()})
+    for name, derive in derived.items():  # in declared order: a later default may use an earlier one
+        read[name] = derive(read)
+    return replace(settings, **{name: read[name] for name in derived})
 
 
 def _read_variable(group: type[msgspec.Struct], name: str, environ: Mapping[str, str], type_: type[V]) -> V:

@@ -123,6 +123,8 @@ def test_dev_mode_defaults_to_the_dev_keys_and_readable_logs(tmp_path: Path) -> 
     assert settings.auth.issuer == DEV_ISSUER
     assert settings.auth.jwks_file == dev_jwks_path(tmp_path)
     assert settings.server.public_base_url == "http://127.0.0.1:8123"
+    assert settings.server.contract_link_url == "http://127.0.0.1:8123/sign/{token}"  # a default of a default
+    assert settings.server.signature_storage_url == f"file://{(tmp_path / 'signatures').resolve()}"
     assert (settings.log.level, settings.log.format) == ("DEBUG", "console")
 
 
