@@ -19,11 +19,13 @@ from enum import StrEnum
 from uuid import UUID
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     Numeric,
@@ -344,6 +346,8 @@ class BookRegistration(_HallBase):
     roll_off_reason: Mapped[RollOffReason | None] = mapped_column(
         enum_column(RollOffReason, "roll_off_reason", length=20)
     )
+    re_sign_reminded_for: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """The deadline the last ``registration.re_sign_due`` was sent for: one reminder per deadline."""
 
     member: Mapped[Member] = relationship(Member, foreign_keys=[member_id], lazy="raise")
     book: Mapped[ReferralBook] = relationship(ReferralBook, foreign_keys=[book_id], lazy="raise")
@@ -375,6 +379,9 @@ class RegistrationActivity(_HallBase):
     performed_by: Mapped[str] = mapped_column(String(255))
     """The caller's ``sub``, or ``system``."""
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
+    """When the rule applied."""
+    seq: Mapped[int] = mapped_column(BigInteger, Identity(always=False), unique=True)
+    """The order rows were written in: a replay of the trace follows it (several rows can share ``at``)."""
 
 
 class LaborRequest(_HallBase):

@@ -6,12 +6,13 @@ from litestar import Router
 from litestar.types import ControllerRouterHandler
 
 from app.hall.guards import hall_tenants_only
+from app.hall.registrations.controllers import RegistrationController
 
 __all__ = ["HALL_PATH", "hall_router"]
 
 HALL_PATH = "/api/v1/hall"
 
-CONTROLLERS: list[ControllerRouterHandler] = []
+CONTROLLERS: list[ControllerRouterHandler] = [RegistrationController]
 """One controller per resource (members, employers, books, registrations, …)."""
 
 

@@ -256,6 +256,7 @@ def upgrade() -> None:
             ),
             nullable=True,
         ),
+        sa.Column("re_sign_reminded_for", sa.DateTime(timezone=True), nullable=True),
         sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
@@ -615,6 +616,7 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("performed_by", sa.String(length=255), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column("seq", sa.BigInteger(), sa.Identity(always=False), nullable=False),
         sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
@@ -643,6 +645,7 @@ def upgrade() -> None:
             ["tenant_id"], ["tenants.id"], name=op.f("fk_registration_activities_tenant_id_tenants")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_registration_activities")),
+        sa.UniqueConstraint("seq", name=op.f("uq_registration_activities_seq")),
     )
     op.create_index("ix_registration_activities_book_at", "registration_activities", ["book_id", "at"], unique=False)
     op.create_index(
