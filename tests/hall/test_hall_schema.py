@@ -105,6 +105,7 @@ COLUMNS = {
         exempt_end=("date", "YES", None),
         roll_off_at=("timestamptz", "YES", None),
         roll_off_reason=("varchar(20)", "YES", None),
+        re_sign_reminded_for=("timestamptz", "YES", None),
     ),
     "registration_activities": _table(
         registration_id=("uuid", "NO", None),
@@ -120,6 +121,7 @@ COLUMNS = {
         reason=("text", "YES", None),
         performed_by=("varchar(255)", "NO", None),
         at=("timestamptz", "NO", "now()"),
+        seq=("bigint", "NO", None),  # an identity: the order the trace was written in
     ),
     "labor_requests": _table(
         employer_id=("uuid", "NO", None),
@@ -249,6 +251,7 @@ INDEXES = {  # besides the primary key; a unique index reads "UNIQUE (...)"
         "ix_registration_activities_tenant_id": "(tenant_id)",
         "ix_registration_activities_registration_at": "(registration_id, at)",
         "ix_registration_activities_book_at": "(book_id, at)",
+        "uq_registration_activities_seq": "UNIQUE (seq)",
     },
     "labor_requests": {
         "ix_labor_requests_tenant_id": "(tenant_id)",
@@ -594,7 +597,7 @@ async def test_an_import_names_only_the_business_columns(database_url: str) -> N
         rows = await connection.fetch(
             "SELECT table_name, column_name FROM information_schema.columns"
             " WHERE table_schema = 'public' AND table_name = ANY($1) AND is_nullable = 'NO'"
-            " AND column_default IS NULL",
+            " AND column_default IS NULL AND is_identity = 'NO'",
             sorted(HALL_TABLES),
         )
     finally:
