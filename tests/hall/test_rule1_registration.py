@@ -87,7 +87,9 @@ async def test_a_closed_book_takes_no_registrations(hall: HallKit) -> None:
 async def test_one_active_registration_per_member_and_book(hall: HallKit) -> None:
     book, member = await hall.book(), await hall.member()
     registration = await hall.register(book, member, NOW)
-    with pytest.raises(StateConflictError, match=r"^rule 1: member M00001 already has an active registration on book IW1"):
+    with pytest.raises(
+        StateConflictError, match=r"^rule 1: member M00001 already has an active registration on book IW1"
+    ):
         await hall.register(book, member, NOW)
     await hall.call("roll_off", registration.id, note="left the trade", now=NOW)
     again = await hall.register(book, member, NOW + timedelta(hours=1))  # rolled off: a new APN

@@ -397,6 +397,7 @@ class RegistrationRules:
         """Rule 6: out of the queue, and out of re-sign and check-mark enforcement, from ``start`` through
         ``end`` (the hall's days). Traveling and under-scale exemptions last at most 180 days, except by an
         admin. An exemption starting later is recorded now and begins on its day (the daily run)."""
+        reason = ExemptReason(reason)
         registration, _ = await self._locked(actor, registration_id)
         if registration.status == RegistrationStatus.EXEMPT:
             raise StateConflictError(
@@ -465,7 +466,10 @@ class RegistrationRules:
         """Rule 6: the registrant is back before the exemption's end (or a planned one is called off): back in
         the queue with the same APN, and a fresh re-sign period from today."""
         registration, book = await self._locked(actor, registration_id)
-        if registration.exempt_reason is None:
+        if registration.exempt_reason is None or registration.status not in (
+            RegistrationStatus.REGISTERED,
+            RegistrationStatus.EXEMPT,
+        ):
             raise StateConflictError("rule 6: the registration has no exemption to end")
         await self.end_exemption_step(actor, registration, book, note=note, now=now)
         await self.session.commit()
@@ -528,6 +532,7 @@ class RegistrationRules:
         registration.status = RegistrationStatus.ROLLED_OFF
         registration.roll_off_at = now
         registration.roll_off_reason = reason
+        registration.exempt_reason = registration.exempt_start = registration.exempt_end = None  # off the book: no plan
         registration.updated_by = actor.sub
         self.trace(
             actor,
