@@ -11,6 +11,7 @@ from app.core.errors import RuleViolationError, StateConflictError
 from app.hall.models import ActivityAction, BookRegistration, ExemptReason, RegistrationStatus, RollOffReason
 from app.hall.registrations.daily import run_daily
 from tests.hall.kit import HallKit
+from workers.jobs import hall_daily
 
 NOW = datetime(2026, 12, 4, 1, 0, tzinfo=UTC)  # 2026-12-03 17:00 in Los Angeles
 TODAY = date(2026, 12, 3)
@@ -247,3 +248,10 @@ async def test_the_hall_timezone_is_the_tenants_setting(hall: HallKit) -> None:
     assert registration.re_sign_deadline == NOW + timedelta(days=30)
     # Grace through 2027-01-05 in New York: rolled off from 05:00 UTC on 01-06, three hours before Los Angeles.
     assert (await run_daily(hall.session_maker, now=datetime(2027, 1, 6, 5, 1, tzinfo=UTC))).rolled_off == 1
+
+
+async def test_the_workers_cron_job_runs_the_daily_run(hall: HallKit) -> None:
+    registration = await one(hall, at=datetime.now(UTC) - timedelta(days=60))  # long past its deadline and grace
+    report = await hall_daily({"session_maker": hall.session_maker})
+    assert (report.rolled_off, "demo-hall" in report.halls) == (1, True)
+    assert (await hall.registration(registration.id)).roll_off_reason == RollOffReason.FAILED_RE_SIGN

@@ -1,0 +1,167 @@
+"""The registrations API: who may do what, problems that name their rule, the member's view, CSV, concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from app.hall.clock import HallClock, excel_serial
+from tests.hall.kit import HallKit
+
+Client = AsyncTestClient[Litestar]
+HALL = "/api/v1/hall"
+
+
+class Caller:
+    """Someone calling the hall's API with a token of demo-hall (or another tenant)."""
+
+    def __init__(
+        self, client: Client, mint: Callable[..., str], *, roles: list[str], sub: str, tenant: str = "demo-hall"
+    ):
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {mint(tenant=tenant, roles=roles, sub=sub)}"}
+
+    async def call(self, method: str, path: str, json: Any = None, *, expect: int, **extra: Any) -> Any:
+        response = await self.client.request(method, f"{HALL}{path}", json=json, headers={**self.headers, **extra})
+        assert response.status_code == expect, response.text
+        if response.status_code >= 400:
+            assert response.headers["content-type"] == "application/problem+json"
+        if response.headers.get("content-type", "").startswith("text/csv"):
+            return response.text
+        return response.json() if response.content else None
+
+
+def dispatcher(client: Client, mint: Callable[..., str]) -> Caller:
+    return Caller(client, mint, roles=["dispatcher"], sub="dispatcher-7")
+
+
+async def test_a_dispatcher_registers_and_the_list_shows_the_places(
+    client: Client, mint: Callable[..., str], hall: HallKit
+) -> None:
+    staff = dispatcher(client, mint)
+    book = await hall.book()
+    members = [await hall.member() for _ in range(3)]
+    made = [
+        await staff.call("POST", f"/books/{book}/registrations", {"member_id": str(m)}, expect=201) for m in members
+    ]
+    serial = excel_serial(
+        HallClock(hall.timezone).day_of(__import__("datetime").datetime.now(__import__("datetime").UTC))
+    )
+    assert [entry["applicant_priority_number"] for entry in made] == [f"{serial}.0{k}" for k in (1, 2, 3)]
+    assert [entry["position"] for entry in made] == [1, 2, 3]
+    page = await staff.call("GET", f"/books/{book}/out-of-work?limit=2&offset=1", expect=200)
+    assert (page["total"], page["limit"], page["offset"]) == (3, 2, 1)
+    assert [(row["position"], row["member_id"]) for row in page["items"]] == [
+        (2, str(members[1])),
+        (3, str(members[2])),
+    ]
+    trace = await staff.call("GET", f"/registrations/{made[0]['id']}/activities", expect=200)
+    assert [(row["action"], row["new_position"], row["performed_by"]) for row in trace["items"]] == [
+        ("registered", 1, "dispatcher-7")
+    ]
+    events = await hall.events("registration.created")
+    assert len(events) == 3
+
+
+async def test_parallel_registration_requests_on_one_book_get_distinct_numbers(
+    client: Client, mint: Callable[..., str], hall: HallKit
+) -> None:
+    staff = dispatcher(client, mint)
+    book = await hall.book()
+    members = [await hall.member() for _ in range(10)]
+    made = await asyncio.gather(
+        *(staff.call("POST", f"/books/{book}/registrations", {"member_id": str(m)}, expect=201) for m in members)
+    )
+    numbers = sorted(entry["applicant_priority_number"] for entry in made)
+    assert [number.split(".")[1] for number in numbers] == [f"{k:02d}" for k in range(1, 11)]
+
+
+async def test_refusals_are_problems_that_name_their_rule_and_change_nothing(
+    client: Client, mint: Callable[..., str], hall: HallKit
+) -> None:
+    staff = dispatcher(client, mint)
+    book, member = await hall.book(), await hall.member()
+    registration = await staff.call("POST", f"/books/{book}/registrations", {"member_id": str(member)}, expect=201)
+    again = await staff.call("POST", f"/books/{book}/registrations", {"member_id": str(member)}, expect=409)
+    assert again["detail"].startswith("rule 1: member M00001 already has an active registration")
+    path = f"/registrations/{registration['id']}"
+    await staff.call("POST", f"{path}/check-marks", {"reason": "no answer"}, expect=200)
+    twice = await staff.call("POST", f"{path}/check-marks", {"reason": "no answer"}, expect=409)
+    assert twice["detail"].startswith("rule 4: the registration already has a check mark on")
+    long = {"reason": "traveling", "end": "2035-01-01"}
+    refused = await staff.call("POST", f"{path}/exemptions", long, expect=422)
+    assert refused["detail"].startswith("rule 6: a traveling exemption lasts at most 180 days")
+    bad_apn = {"member_id": str(await hall.member()), "applicant_priority_number": "40966.015"}
+    wrong = await staff.call("POST", f"/books/{book}/registrations/import", bad_apn, expect=422)
+    assert wrong["detail"].startswith("rule 1: an APN has at most two decimal places")
+    assert len(await hall.activities(UUID(registration["id"]))) == 2  # registered, one check mark
+    unknown = await staff.call("POST", f"/books/{book}/registrations", {"member_id": str(book)}, expect=404)
+    assert unknown["detail"].startswith("no member")
+    await staff.call("POST", f"/books/{book}/registrations", {"member_id": "x"}, expect=400)
+
+
+async def test_a_member_sees_and_re_signs_only_their_own(
+    client: Client, mint: Callable[..., str], hall: HallKit
+) -> None:
+    staff = dispatcher(client, mint)
+    book = await hall.book()
+    mine_member, other_member = await hall.member(sub="kc-ana"), await hall.member(sub="kc-ben")
+    other = await staff.call("POST", f"/books/{book}/registrations", {"member_id": str(other_member)}, expect=201)
+    mine = await staff.call("POST", f"/books/{book}/registrations", {"member_id": str(mine_member)}, expect=201)
+    ana = Caller(client, mint, roles=["member"], sub="kc-ana")
+    listed = await ana.call("GET", f"/books/{book}/out-of-work", expect=200)
+    assert [(row["member_id"], row["position"]) for row in listed["items"]] == [(str(mine_member), 2)]
+    assert listed["total"] == 1
+    assert (await ana.call("GET", "/me/registrations", expect=200))["items"][0]["id"] == mine["id"]
+    await ana.call("GET", f"/registrations/{other['id']}", expect=404)
+    await ana.call("GET", f"/registrations/{other['id']}/activities", expect=404)
+    await ana.call("POST", f"/registrations/{other['id']}/re-sign", expect=404)
+    signed = await ana.call("POST", f"/registrations/{mine['id']}/re-sign", expect=200)
+    assert signed["applicant_priority_number"] == mine["applicant_priority_number"]
+    await ana.call("POST", f"/registrations/{mine['id']}/check-marks", {"reason": "x"}, expect=403)
+    await ana.call("POST", f"/books/{book}/registrations", {"member_id": str(mine_member)}, expect=403)
+    stranger = Caller(client, mint, roles=["member"], sub="kc-nobody")
+    refused = await stranger.call("GET", "/me/registrations", expect=403)
+    assert refused["detail"] == "no member of this hall is linked to this login"
+
+
+async def test_the_list_as_a_sheet(client: Client, mint: Callable[..., str], hall: HallKit) -> None:
+    staff = dispatcher(client, mint)
+    book = await hall.book()
+    for _ in range(3):
+        await staff.call("POST", f"/books/{book}/registrations", {"member_id": str(await hall.member())}, expect=201)
+    await hall.sql("UPDATE members SET last_name = '=HYPERLINK(\"x\")' WHERE member_number = 'M00002'")
+    text = await staff.call("GET", f"/books/{book}/out-of-work", expect=200, accept="text/csv")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [row["position"] for row in rows] == ["1", "2", "3"]
+    assert rows[1]["last_name"] == '\'=HYPERLINK("x")'  # shown as text, never run as a formula
+    assert rows[0]["applicant_priority_number"].count(".") == 1
+
+
+async def test_a_club_or_another_hall_reaches_none_of_it(
+    client: Client, mint: Callable[..., str], hall: HallKit
+) -> None:
+    staff = dispatcher(client, mint)
+    book = await hall.book()
+    registration = await staff.call(
+        "POST", f"/books/{book}/registrations", {"member_id": str(await hall.member())}, expect=201
+    )
+    club = Caller(client, mint, roles=["admin", "dispatcher"], sub="club-admin", tenant="demo-club")
+    for method, path in (
+        ("GET", f"/books/{book}/out-of-work"),
+        ("POST", f"/registrations/{registration['id']}/re-sign"),
+    ):
+        await club.call(method, path, expect=404)
+    await hall.sql("INSERT INTO tenants (slug, name, kind) VALUES ('other-hall', 'Other Hall', 'hall')")
+    other = Caller(client, mint, roles=["dispatcher"], sub="other-dispatcher", tenant="other-hall")
+    await other.call("GET", f"/books/{book}/out-of-work", expect=404)
+    await other.call("GET", f"/registrations/{registration['id']}", expect=404)
+    await other.call("POST", f"/registrations/{registration['id']}/roll-off", {"reason": "x"}, expect=404)
+    assert (await hall.registration(UUID(registration["id"]))).status == "registered"
