@@ -246,10 +246,12 @@ async def test_a_manual_roll_off_needs_a_registration_on_the_book(hall: HallKit)
         RollOffReason.MANUAL,
         NOW,
     )
-    with pytest.raises(StateConflictError, match="already rolled_off"):
+    with pytest.raises(StateConflictError, match=r"^roll-off: the registration is already rolled_off"):
         await hall.call("roll_off", registration.id, note="twice", now=NOW)
     await hall.sql("UPDATE book_registrations SET status = 'dispatched', roll_off_at = NULL, roll_off_reason = NULL")
-    with pytest.raises(StateConflictError, match="dispatched: the dispatch ends first"):
+    with pytest.raises(
+        StateConflictError, match=r"^roll-off: the registration is dispatched; the dispatch ends first \(rule 11\)"
+    ):
         await hall.call("roll_off", registration.id, note="while working", now=NOW)
     async with hall.session_maker() as session:
         rows = list(await session.scalars(select(BookRegistration.status)))

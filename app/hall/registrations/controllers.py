@@ -113,7 +113,7 @@ class RegistrationController(Controller):
         """For moving a hall onto rollcall: the APN is the one the registration had (APNs need not be unique;
         ties go by `registered_at`). 422 for an APN with more than two decimals or outside 0.01 to 99999999.99."""
         apn = data.applicant_priority_number
-        if not (0 < apn <= MAX_APN) or apn != apn.quantize(Decimal("0.01")):
+        if not apn.is_finite() or not (0 < apn <= MAX_APN) or apn != apn.quantize(Decimal("0.01")):
             raise RuleViolationError(
                 f"rule 1: an APN has at most two decimal places, from 0.01 to {MAX_APN} (got {apn})"
             )

@@ -516,9 +516,9 @@ class RegistrationRules:
         """A dispatcher takes a registration off its book (``manual``), with the reason."""
         registration, _ = await self._locked(actor, registration_id)
         if registration.status == RegistrationStatus.DISPATCHED:
-            raise StateConflictError("the registration is dispatched: the dispatch ends first")
+            raise StateConflictError("roll-off: the registration is dispatched; the dispatch ends first (rule 11)")
         if registration.status not in (RegistrationStatus.REGISTERED, RegistrationStatus.EXEMPT):
-            raise StateConflictError(f"the registration is already {registration.status.value}")
+            raise StateConflictError(f"roll-off: the registration is already {registration.status.value}")
         await self.roll_off_step(actor, registration, RollOffReason.MANUAL, note, now=now)
         await self.session.commit()
         return registration
