@@ -5,13 +5,14 @@ from __future__ import annotations
 from litestar import Router
 from litestar.types import ControllerRouterHandler
 
+from app.hall.controllers import BookController, EmployerController, MemberController
 from app.hall.guards import hall_tenants_only
 
 __all__ = ["HALL_PATH", "hall_router"]
 
 HALL_PATH = "/api/v1/hall"
 
-CONTROLLERS: list[ControllerRouterHandler] = []
+CONTROLLERS: list[ControllerRouterHandler] = [MemberController, EmployerController, BookController]
 """One controller per resource (members, employers, books, registrations, …)."""
 
 
