@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Router
 from litestar.types import ControllerRouterHandler
 
+from app.hall.controllers import BookController, EmployerController, MemberController
 from app.hall.guards import hall_tenants_only
 from app.hall.registrations.controllers import RegistrationController
 
@@ -12,7 +13,12 @@ __all__ = ["HALL_PATH", "hall_router"]
 
 HALL_PATH = "/api/v1/hall"
 
-CONTROLLERS: list[ControllerRouterHandler] = [RegistrationController]
+CONTROLLERS: list[ControllerRouterHandler] = [
+    MemberController,
+    EmployerController,
+    BookController,
+    RegistrationController,
+]
 """One controller per resource (members, employers, books, registrations, …)."""
 
 

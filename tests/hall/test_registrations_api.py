@@ -98,10 +98,13 @@ async def test_refusals_are_problems_that_name_their_rule_and_change_nothing(
     long = {"reason": "traveling", "end": "2035-01-01"}
     refused = await staff.call("POST", f"{path}/exemptions", long, expect=422)
     assert refused["detail"].startswith("rule 6: a traveling exemption lasts at most 180 days")
-    for apn in ("40966.015", "0", "-1", "100000000", "NaN", "Infinity", 40966.001):
+    for apn in ("40966.015", "-1", "100000000", "NaN", "Infinity", "", 40966.01):
         bad_apn = {"member_id": str(await hall.member()), "applicant_priority_number": apn}
-        wrong = await staff.call("POST", f"/books/{book}/registrations/import", bad_apn, expect=422)
-        assert wrong["detail"].startswith("rule 1: an APN has at most two decimal places"), apn
+        wrong = await staff.call("POST", f"/books/{book}/registrations/import", bad_apn, expect=400)
+        assert [error["field"] for error in wrong["errors"]] == ["applicant_priority_number"], apn
+    zero = {"member_id": str(await hall.member()), "applicant_priority_number": "0.00"}
+    refused = await staff.call("POST", f"/books/{book}/registrations/import", zero, expect=422)
+    assert refused["detail"].startswith("rule 1: an APN has at most two decimal places, from 0.01")
     assert len(await hall.activities(UUID(registration["id"]))) == 2  # registered, one check mark
     unknown = await staff.call("POST", f"/books/{book}/registrations", {"member_id": str(book)}, expect=404)
     assert unknown["detail"].startswith("no member")

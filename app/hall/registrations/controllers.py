@@ -111,9 +111,10 @@ class RegistrationController(Controller):
         data: Annotated[RegistrationImport, body(RegistrationImport)],
     ) -> RegistrationRead:
         """For moving a hall onto rollcall: the APN is the one the registration had (APNs need not be unique;
-        ties go by `registered_at`). 422 for an APN with more than two decimals or outside 0.01 to 99999999.99."""
-        apn = data.applicant_priority_number
-        if not apn.is_finite() or not (0 < apn <= MAX_APN) or apn != apn.quantize(Decimal("0.01")):
+        ties go by `registered_at`). 400 for an APN that is not a decimal string with at most two places, 422 for
+        one of 0."""
+        apn = Decimal(data.applicant_priority_number)  # the pattern admits only plain decimals
+        if not 0 < apn <= MAX_APN:
             raise RuleViolationError(
                 f"rule 1: an APN has at most two decimal places, from 0.01 to {MAX_APN} (got {apn})"
             )

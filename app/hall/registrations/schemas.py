@@ -16,6 +16,7 @@ from app.core.text import STORABLE_TEXT
 from app.hall.models import ActivityAction, ExemptReason, RegistrationStatus, RollOffReason
 
 __all__ = [
+    "APN_TEXT",
     "ActivityRead",
     "CheckMarkRequest",
     "ExemptionExtension",
@@ -40,11 +41,15 @@ class RegistrationCreate(_Input):
     """The member to put on the book; the APN is computed (rule 1)."""
 
 
+APN_TEXT = r"^[0-9]{1,8}(\.[0-9]{1,2})?$"
+"""An APN as the API takes it: a decimal string with at most two places (never a float)."""
+
+
 class RegistrationImport(_Input):
     member_id: UUID
-    applicant_priority_number: Decimal
-    """The APN the registration had on the list it comes from, two decimal places at most (a string, e.g.
-    "40966.01", or a number)."""
+    applicant_priority_number: Annotated[str, Meta(pattern=APN_TEXT, examples=["40966.01"])]
+    """The APN the registration had on the list it comes from: a string, e.g. "40966.01", at most two decimal
+    places, from 0.01 to 99999999.99."""
     registered_at: datetime | None = None
     """When it was registered there (ties on the APN go by it); default now."""
     last_re_sign_at: datetime | None = None
