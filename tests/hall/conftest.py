@@ -12,27 +12,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.tenants.models import TenantKind
 from app.tenants.services import TenantService
+from tests.api import ApiCaller
 from tests.hall.kit import hall  # noqa: F401  (the registrations kit fixture)
 
 Client = AsyncTestClient[Litestar]
 API = "/api/v1/hall"
 
 
-class HallStaff:
+class HallStaff(ApiCaller):
     """Someone of one tenant, with some roles, talking to the hall's API."""
 
-    def __init__(self, client: Client, headers: dict[str, str]) -> None:
-        self.client = client
-        self.headers = headers
-
-    async def call(self, method: str, path: str, json: Any = None, expect: int | None = None) -> Any:
-        response = await self.client.request(method, f"{API}{path}", json=json, headers=self.headers)
-        if expect is not None:
-            assert response.status_code == expect, response.text
-        if response.status_code >= 400:  # every refusal is a problem document that says what is wrong
-            assert response.headers["content-type"] == "application/problem+json", response.text
-            assert response.json()["detail"], response.text
-        return response.json() if response.content else None
+    prefix = API
 
     async def member(
         self, member_number: str = "A-1001", first_name: str = "Pat", last_name: str = "Nguyen", **extra: Any

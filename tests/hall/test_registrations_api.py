@@ -6,46 +6,19 @@ import asyncio
 import csv
 import io
 from collections.abc import Callable
-from typing import Any
 from uuid import UUID
 
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
-
 from app.hall.clock import HallClock, excel_serial
+from tests.hall.conftest import HallStaff
 from tests.hall.kit import HallKit
 
-Client = AsyncTestClient[Litestar]
-HALL = "/api/v1/hall"
-
-
-class Caller:
-    """Someone calling the hall's API with a token of demo-hall (or another tenant)."""
-
-    def __init__(
-        self, client: Client, mint: Callable[..., str], *, roles: list[str], sub: str, tenant: str = "demo-hall"
-    ):
-        self.client = client
-        self.headers = {"Authorization": f"Bearer {mint(tenant=tenant, roles=roles, sub=sub)}"}
-
-    async def call(self, method: str, path: str, json: Any = None, *, expect: int, **extra: Any) -> Any:
-        response = await self.client.request(method, f"{HALL}{path}", json=json, headers={**self.headers, **extra})
-        assert response.status_code == expect, response.text
-        if response.status_code >= 400:
-            assert response.headers["content-type"] == "application/problem+json"
-        if response.headers.get("content-type", "").startswith("text/csv"):
-            return response.text
-        return response.json() if response.content else None
-
-
-def dispatcher(client: Client, mint: Callable[..., str]) -> Caller:
-    return Caller(client, mint, roles=["dispatcher"], sub="dispatcher-7")
+Caller = Callable[..., HallStaff]
 
 
 async def test_a_dispatcher_registers_and_the_list_shows_the_places(
-    client: Client, mint: Callable[..., str], hall: HallKit
+    dispatcher: HallStaff, caller: Caller, hall: HallKit
 ) -> None:
-    staff = dispatcher(client, mint)
+    staff = dispatcher
     book = await hall.book()
     members = [await hall.member() for _ in range(3)]
     made = [
@@ -64,16 +37,16 @@ async def test_a_dispatcher_registers_and_the_list_shows_the_places(
     ]
     trace = await staff.call("GET", f"/registrations/{made[0]['id']}/activities", expect=200)
     assert [(row["action"], row["new_position"], row["performed_by"]) for row in trace["items"]] == [
-        ("registered", 1, "dispatcher-7")
+        ("registered", 1, "hall-dispatcher")
     ]
     events = await hall.events("registration.created")
     assert len(events) == 3
 
 
 async def test_parallel_registration_requests_on_one_book_get_distinct_numbers(
-    client: Client, mint: Callable[..., str], hall: HallKit
+    dispatcher: HallStaff, caller: Caller, hall: HallKit
 ) -> None:
-    staff = dispatcher(client, mint)
+    staff = dispatcher
     book = await hall.book()
     members = [await hall.member() for _ in range(10)]
     made = await asyncio.gather(
@@ -84,9 +57,9 @@ async def test_parallel_registration_requests_on_one_book_get_distinct_numbers(
 
 
 async def test_refusals_are_problems_that_name_their_rule_and_change_nothing(
-    client: Client, mint: Callable[..., str], hall: HallKit
+    dispatcher: HallStaff, caller: Caller, hall: HallKit
 ) -> None:
-    staff = dispatcher(client, mint)
+    staff = dispatcher
     book, member = await hall.book(), await hall.member()
     registration = await staff.call("POST", f"/books/{book}/registrations", {"member_id": str(member)}, expect=201)
     again = await staff.call("POST", f"/books/{book}/registrations", {"member_id": str(member)}, expect=409)
@@ -111,15 +84,13 @@ async def test_refusals_are_problems_that_name_their_rule_and_change_nothing(
     await staff.call("POST", f"/books/{book}/registrations", {"member_id": "x"}, expect=400)
 
 
-async def test_a_member_sees_and_re_signs_only_their_own(
-    client: Client, mint: Callable[..., str], hall: HallKit
-) -> None:
-    staff = dispatcher(client, mint)
+async def test_a_member_sees_and_re_signs_only_their_own(dispatcher: HallStaff, caller: Caller, hall: HallKit) -> None:
+    staff = dispatcher
     book = await hall.book()
     mine_member, other_member = await hall.member(sub="kc-ana"), await hall.member(sub="kc-ben")
     other = await staff.call("POST", f"/books/{book}/registrations", {"member_id": str(other_member)}, expect=201)
     mine = await staff.call("POST", f"/books/{book}/registrations", {"member_id": str(mine_member)}, expect=201)
-    ana = Caller(client, mint, roles=["member"], sub="kc-ana")
+    ana = caller("demo-hall", "member", sub="kc-ana")
     listed = await ana.call("GET", f"/books/{book}/out-of-work", expect=200)
     assert [(row["member_id"], row["position"]) for row in listed["items"]] == [(str(mine_member), 2)]
     assert listed["total"] == 1
@@ -131,13 +102,13 @@ async def test_a_member_sees_and_re_signs_only_their_own(
     assert signed["applicant_priority_number"] == mine["applicant_priority_number"]
     await ana.call("POST", f"/registrations/{mine['id']}/check-marks", {"reason": "x"}, expect=403)
     await ana.call("POST", f"/books/{book}/registrations", {"member_id": str(mine_member)}, expect=403)
-    stranger = Caller(client, mint, roles=["member"], sub="kc-nobody")
+    stranger = caller("demo-hall", "member", sub="kc-nobody")
     refused = await stranger.call("GET", "/me/registrations", expect=403)
     assert refused["detail"] == "no member of this hall is linked to this login"
 
 
-async def test_the_list_as_a_sheet(client: Client, mint: Callable[..., str], hall: HallKit) -> None:
-    staff = dispatcher(client, mint)
+async def test_the_list_as_a_sheet(dispatcher: HallStaff, caller: Caller, hall: HallKit) -> None:
+    staff = dispatcher
     book = await hall.book()
     for _ in range(3):
         await staff.call("POST", f"/books/{book}/registrations", {"member_id": str(await hall.member())}, expect=201)
@@ -149,22 +120,19 @@ async def test_the_list_as_a_sheet(client: Client, mint: Callable[..., str], hal
     assert rows[0]["applicant_priority_number"].count(".") == 1
 
 
-async def test_a_club_or_another_hall_reaches_none_of_it(
-    client: Client, mint: Callable[..., str], hall: HallKit
-) -> None:
-    staff = dispatcher(client, mint)
+async def test_a_club_or_another_hall_reaches_none_of_it(dispatcher: HallStaff, caller: Caller, hall: HallKit) -> None:
+    staff = dispatcher
     book = await hall.book()
     registration = await staff.call(
         "POST", f"/books/{book}/registrations", {"member_id": str(await hall.member())}, expect=201
     )
-    club = Caller(client, mint, roles=["admin", "dispatcher"], sub="club-admin", tenant="demo-club")
+    club = caller("demo-club", "admin", "dispatcher", sub="club-admin")
     for method, path in (
         ("GET", f"/books/{book}/out-of-work"),
         ("POST", f"/registrations/{registration['id']}/re-sign"),
     ):
         await club.call(method, path, expect=404)
-    await hall.sql("INSERT INTO tenants (slug, name, kind) VALUES ('other-hall', 'Other Hall', 'hall')")
-    other = Caller(client, mint, roles=["dispatcher"], sub="other-dispatcher", tenant="other-hall")
+    other = caller("other-hall", "dispatcher", sub="other-dispatcher")
     await other.call("GET", f"/books/{book}/out-of-work", expect=404)
     await other.call("GET", f"/registrations/{registration['id']}", expect=404)
     await other.call("POST", f"/registrations/{registration['id']}/roll-off", {"reason": "x"}, expect=404)

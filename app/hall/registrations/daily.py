@@ -24,10 +24,9 @@ from sqlalchemy import Date, cast, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.hall.clock import HallClock
-from app.hall.events import AGGREGATE, REGISTRATION_RE_SIGN_DUE, RegistrationReSignDue
+from app.hall.events import REGISTRATION_RE_SIGN_DUE, RegistrationReSignDue, emit_about
 from app.hall.models import SYSTEM, ActivityAction, BookRegistration, ReferralBook, RegistrationStatus, RollOffReason
 from app.hall.registrations.rules import Actor, RegistrationRules, position_of
-from app.outbox import emit
 from app.tenants.models import Tenant, TenantKind
 
 __all__ = ["BATCH", "REMIND_DAYS", "DailyReport", "run_daily"]
@@ -193,19 +192,12 @@ async def _remind(session: AsyncSession, actor: Actor, today: date, now: datetim
     )
     for registration in due:
         registration.re_sign_reminded_for = registration.re_sign_deadline
-        emit(
+        emit_about(
             session,
-            aggregate_type=AGGREGATE,
-            aggregate_id=registration.id,
-            event_type=REGISTRATION_RE_SIGN_DUE,
-            payload=RegistrationReSignDue(
-                registration_id=registration.id,
-                tenant_id=registration.tenant_id,
-                member_id=registration.member_id,
-                book_id=registration.book_id,
-                re_sign_deadline=registration.re_sign_deadline,
-            ),
-            tenant_id=registration.tenant_id,
+            registration,
+            REGISTRATION_RE_SIGN_DUE,
+            RegistrationReSignDue,
+            re_sign_deadline=registration.re_sign_deadline,
         )
     await session.commit()
     return len(due)

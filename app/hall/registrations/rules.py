@@ -21,11 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.errors import ResourceNotFoundError, RuleViolationError, StateConflictError
 from app.hall.clock import HallClock, excel_serial
 from app.hall.events import (
-    AGGREGATE,
     REGISTRATION_CREATED,
     REGISTRATION_ROLLED_OFF,
     RegistrationCreated,
     RegistrationRolledOff,
+    emit_about,
 )
 from app.hall.models import (
     ActivityAction,
@@ -39,7 +39,6 @@ from app.hall.models import (
     RegistrationStatus,
     RollOffReason,
 )
-from app.outbox import emit
 
 __all__ = [
     "LONG_EXEMPTIONS",
@@ -231,22 +230,15 @@ class RegistrationRules:
         self.trace(
             actor, registration, action, previous_status=None, previous_position=None, new_position=position, now=now
         )
-        emit(
+        emit_about(
             self.session,
-            aggregate_type=AGGREGATE,
-            aggregate_id=registration.id,
-            event_type=REGISTRATION_CREATED,
-            payload=RegistrationCreated(
-                registration_id=registration.id,
-                tenant_id=actor.tenant_id,
-                member_id=member_id,
-                book_id=book.id,
-                applicant_priority_number=apn,
-                registered_at=registered_at,
-                position=position,
-                imported=action is ActivityAction.IMPORTED,
-            ),
-            tenant_id=actor.tenant_id,
+            registration,
+            REGISTRATION_CREATED,
+            RegistrationCreated,
+            applicant_priority_number=apn,
+            registered_at=registered_at,
+            position=position,
+            imported=action is ActivityAction.IMPORTED,
         )
         await self.session.commit()
         return registration
@@ -544,20 +536,13 @@ class RegistrationRules:
             reason=f"{reason.value}: {note}",
             now=now,
         )
-        emit(
+        emit_about(
             self.session,
-            aggregate_type=AGGREGATE,
-            aggregate_id=registration.id,
-            event_type=REGISTRATION_ROLLED_OFF,
-            payload=RegistrationRolledOff(
-                registration_id=registration.id,
-                tenant_id=registration.tenant_id,
-                member_id=registration.member_id,
-                book_id=registration.book_id,
-                reason=reason,
-                previous_position=previous_position,
-            ),
-            tenant_id=registration.tenant_id,
+            registration,
+            REGISTRATION_ROLLED_OFF,
+            RegistrationRolledOff,
+            reason=reason,
+            previous_position=previous_position,
         )
 
     # -- shared steps ------------------------------------------------------------------------------------
