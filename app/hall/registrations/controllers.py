@@ -93,7 +93,7 @@ class RegistrationController(Controller):
         or a member already active on the book."""
         rules = RegistrationRules(db_session)
         registration = await rules.register(actor_of(principal), book_id, data.member_id, now=_now())
-        return read(registration, await position_of(db_session, registration))
+        return await _answer(db_session, registration)
 
     @post(
         "/books/{book_id:uuid}/registrations/import",
@@ -131,7 +131,7 @@ class RegistrationController(Controller):
             last_re_sign_at=data.last_re_sign_at,
             now=now,
         )
-        return read(registration, await position_of(db_session, registration))
+        return await _answer(db_session, registration)
 
     # -- rule 2 ------------------------------------------------------------------------------------------
 
@@ -230,7 +230,7 @@ class RegistrationController(Controller):
     ) -> RegistrationRead:
         """A member may read only their own."""
         registration = await _visible(Books(db_session), principal, registration_id)
-        return read(registration, await position_of(db_session, registration))
+        return await _answer(db_session, registration)
 
     @get(
         "/registrations/{registration_id:uuid}/activities",
@@ -275,7 +275,7 @@ class RegistrationController(Controller):
         the book's grace days. A member may re-sign only their own."""
         await _visible(Books(db_session), principal, registration_id)
         registration = await RegistrationRules(db_session).re_sign(actor_of(principal), registration_id, now=_now())
-        return read(registration, await position_of(db_session, registration))
+        return await _answer(db_session, registration)
 
     @post(
         "/registrations/{registration_id:uuid}/check-marks",
@@ -297,7 +297,7 @@ class RegistrationController(Controller):
         registration = await RegistrationRules(db_session).add_check_mark(
             actor_of(principal), registration_id, reason=data.reason, labor_request_id=data.labor_request_id, now=_now()
         )
-        return read(registration, await position_of(db_session, registration))
+        return await _answer(db_session, registration)
 
     @post(
         "/registrations/{registration_id:uuid}/check-marks/{mark:int}/restore",
@@ -320,7 +320,7 @@ class RegistrationController(Controller):
         registration = await RegistrationRules(db_session).restore_check_mark(
             actor_of(principal), registration_id, mark, reason=data.reason, now=_now()
         )
-        return read(registration, await position_of(db_session, registration))
+        return await _answer(db_session, registration)
 
     @post(
         "/registrations/{registration_id:uuid}/exemptions",
@@ -348,7 +348,7 @@ class RegistrationController(Controller):
             note=data.note,
             now=_now(),
         )
-        return read(registration, await position_of(db_session, registration))
+        return await _answer(db_session, registration)
 
     @patch(
         "/registrations/{registration_id:uuid}/exemptions",
@@ -368,7 +368,7 @@ class RegistrationController(Controller):
         registration = await RegistrationRules(db_session).extend_exemption(
             actor_of(principal), registration_id, end=data.end, note=data.reason, now=_now()
         )
-        return read(registration, await position_of(db_session, registration))
+        return await _answer(db_session, registration)
 
     @post(
         "/registrations/{registration_id:uuid}/exemptions/end",
@@ -389,7 +389,7 @@ class RegistrationController(Controller):
         registration = await RegistrationRules(db_session).end_exemption(
             actor_of(principal), registration_id, note=data.reason, now=_now()
         )
-        return read(registration, await position_of(db_session, registration))
+        return await _answer(db_session, registration)
 
     @post(
         "/registrations/{registration_id:uuid}/roll-off",
@@ -411,6 +411,11 @@ class RegistrationController(Controller):
             actor_of(principal), registration_id, note=data.reason, now=_now()
         )
         return read(registration, None)
+
+
+async def _answer(session: AsyncSession, registration: BookRegistration) -> RegistrationRead:
+    """The registration as it is now, with its place on its book's list."""
+    return read(registration, await position_of(session, registration))
 
 
 async def _member(books: Books, principal: Principal) -> UUID:
