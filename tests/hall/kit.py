@@ -110,7 +110,9 @@ class HallKit:
             return await getattr(RegistrationRules(session), rule)(actor, *args, **kwargs)  # type: ignore[no-any-return]
 
     async def register(self, book_id: UUID, member_id: UUID, now: datetime) -> BookRegistration:
-        return await self.call("register", book_id, member_id, now=now)
+        async with self.session_maker() as session:
+            placed = await RegistrationRules(session).register(self.actor(), book_id, member_id, now=now)
+            return placed.registration
 
     async def registration(self, registration_id: UUID) -> BookRegistration:
         async with self.session_maker() as session:

@@ -6,10 +6,12 @@ import asyncio
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import msgspec
 import pytest
 
 from app.core.errors import ResourceNotFoundError, StateConflictError
 from app.hall.clock import excel_serial
+from app.hall.events import RegistrationCreated
 from app.hall.models import ActivityAction, MemberStatus, RegistrationStatus
 from app.hall.registrations.rules import apn_for
 from tests.hall.kit import HallKit
@@ -118,6 +120,8 @@ async def test_a_registration_writes_its_trace_and_its_event_in_the_same_transac
     assert event["aggregate_id"] == str(registration.id)
     assert event["applicant_priority_number"] == f"{SERIAL}.02"  # a string, never a float
     assert (event["position"], event["imported"], event["member_id"]) == (2, False, str(member))
+    decoded = msgspec.convert(event, RegistrationCreated)  # what a handler receives
+    assert (decoded.registered_at, decoded.applicant_priority_number) == (NOW, Decimal(SERIAL) + Decimal("0.02"))
 
 
 async def test_an_import_keeps_its_apn_and_ties_go_to_the_earlier_registration(hall: HallKit) -> None:

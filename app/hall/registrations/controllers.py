@@ -91,9 +91,8 @@ class RegistrationController(Controller):
         """The APN is the spreadsheet serial of the hall's day plus k/100, k counting the day's registrations
         on the book (2012-02-27's first: 40966.01). 409 for a 100th on one day, an inactive member or book,
         or a member already active on the book."""
-        rules = RegistrationRules(db_session)
-        registration = await rules.register(actor_of(principal), book_id, data.member_id, now=_now())
-        return await _answer(db_session, registration)
+        placed = await RegistrationRules(db_session).register(actor_of(principal), book_id, data.member_id, now=_now())
+        return read(placed.registration, placed.position)
 
     @post(
         "/books/{book_id:uuid}/registrations/import",

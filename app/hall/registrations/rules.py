@@ -12,15 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from uuid import UUID
+from uuid import UUID, uuid4
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select, text, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import ResourceNotFoundError, RuleViolationError, StateConflictError
 from app.hall.clock import HallClock, excel_serial
 from app.hall.events import (
+    AGGREGATE,
     REGISTRATION_CREATED,
     REGISTRATION_ROLLED_OFF,
     RegistrationCreated,
@@ -39,12 +40,14 @@ from app.hall.models import (
     RegistrationStatus,
     RollOffReason,
 )
+from app.outbox.emit import event_insert_sql, request_nudge
 
 __all__ = [
     "LONG_EXEMPTIONS",
     "MAX_DAILY_REGISTRATIONS",
     "MAX_LONG_EXEMPTION_DAYS",
     "Actor",
+    "Placed",
     "RegistrationRules",
     "apn_for",
     "position_of",
@@ -98,41 +101,73 @@ class RegistrationRules:
 
     # -- rule 1: registration and its APN ----------------------------------------------------------------
 
-    async def register(self, actor: Actor, book_id: UUID, member_id: UUID, *, now: datetime) -> BookRegistration:
+    async def register(self, actor: Actor, book_id: UUID, member_id: UUID, *, now: datetime) -> Placed:
         """Rule 1: put an active member on an active book with APN = serial(today) + k/100.
 
-        k is the order of the day's registrations on the book: the book's row is locked while it is
-        taken, so concurrent registrations wait for each other and never share a number; a 100th on one
-        day is refused (409).
+        k is the order of the day's registrations on the book. The book's row is locked first (its own
+        statement, so the next one sees every registration committed before the lock was granted), then one
+        statement takes k, inserts the registration, places it, and writes its trace and its event; the
+        commit releases the lock. Concurrent registrations on a book wait for each other for those two
+        statements only, and never share a number; a 100th on one day is refused (409).
         """
         clock = HallClock(actor.timezone)
-        book = await self._book_to_register_on(actor, book_id, member_id)
-        day = clock.day_of(now)
-        serial = excel_serial(day)
-        highest = await self.session.scalar(
-            select(func.max(BookRegistration.applicant_priority_number)).where(
-                BookRegistration.book_id == book.id,
-                BookRegistration.applicant_priority_number >= serial,
-                BookRegistration.applicant_priority_number < serial + 1,
+        checked = (
+            await self.session.execute(
+                _LOCK_BOOK_FOR_REGISTRATION, {"book": book_id, "member": member_id, "tenant": actor.tenant_id}
             )
-        )
-        k = 1 if highest is None else int((highest - serial) * 100) + 1
-        if k > MAX_DAILY_REGISTRATIONS:
+        ).one_or_none()
+        if checked is None:
+            raise ResourceNotFoundError(f"no book {book_id}")
+        if checked.member_number is None:
+            raise ResourceNotFoundError(f"no member {member_id}")
+        _check_registrable(checked.code, checked.is_active, checked.member_number, checked.member_status, checked.taken)
+        day = clock.day_of(now)
+        parameters = {
+            "id": uuid4(),
+            "tenant": actor.tenant_id,
+            "member": member_id,
+            "book": book_id,
+            "serial": Decimal(excel_serial(day)),
+            "now": now,
+            "deadline": clock.days_later(now, checked.re_sign_days),
+            "actor": actor.sub,
+        }
+        try:
+            row = (await self.session.execute(_REGISTER, parameters)).one()
+        except IntegrityError as error:  # the same member on the same book, registered by someone else meanwhile
+            await self.session.rollback()
+            if "uq_book_registrations_active" in str(error.orig):
+                raise StateConflictError(
+                    f"rule 1: member {checked.member_number} already has an active registration on book {checked.code}"
+                ) from None
+            raise
+        if row.applicant_priority_number is None:
+            await self.session.rollback()
             raise StateConflictError(
-                f"rule 1: book {book.code} has taken {MAX_DAILY_REGISTRATIONS} registrations on {day.isoformat()}; "
+                f"rule 1: book {checked.code} has taken {MAX_DAILY_REGISTRATIONS} registrations on {day.isoformat()}; "
                 "a 100th would share the next day's priority number"
             )
-        return await self._add(
-            actor,
-            book,
-            member_id,
-            apn=apn_for(day, k),
+        request_nudge(self.session)  # the event was written by the statement, not by emit()
+        await self.session.commit()
+        registration = BookRegistration(
+            id=parameters["id"],
+            tenant_id=actor.tenant_id,
+            member_id=member_id,
+            book_id=book_id,
+            applicant_priority_number=row.applicant_priority_number,
             registered_at=now,
-            deadline=clock.days_later(now, book.re_sign_days),
+            status=RegistrationStatus.REGISTERED,
             last_re_sign_at=None,
-            action=ActivityAction.REGISTERED,
-            now=now,
+            re_sign_deadline=parameters["deadline"],
+            check_marks=0,
+            last_check_mark_on=None,
+            short_call_restorations=0,
+            created_at=now,
+            updated_at=now,
+            created_by=actor.sub,
+            updated_by=actor.sub,
         )
+        return Placed(registration, row.position)
 
     async def import_registration(
         self,
@@ -174,10 +209,6 @@ class RegistrationRules:
         )
         if book is None:
             raise ResourceNotFoundError(f"no book {book_id}")
-        if not book.is_active:
-            raise StateConflictError(f"rule 1: book {book.code} is closed to registrations")
-        if member.status != MemberStatus.ACTIVE:
-            raise StateConflictError(f"rule 1: member {member.member_number} is {member.status.value}, not active")
         taken = await self.session.scalar(
             select(BookRegistration.id).where(
                 BookRegistration.member_id == member_id,
@@ -185,10 +216,7 @@ class RegistrationRules:
                 BookRegistration.status.in_(ACTIVE),
             )
         )
-        if taken is not None:
-            raise StateConflictError(
-                f"rule 1: member {member.member_number} already has an active registration on book {book.code}"
-            )
+        _check_registrable(book.code, book.is_active, member.member_number, member.status, taken is not None)
         return book
 
     async def _add(
@@ -619,3 +647,89 @@ def grace_ends(clock: HallClock, deadline: datetime, grace_days: int) -> date:
 def _exemption_text(reason: ExemptReason, first: date, end: date, note: str | None) -> str:
     text = f"{reason.value} exemption {first.isoformat()} to {end.isoformat()}"
     return f"{text}: {note}" if note else text
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """A new registration and its place on the out-of-work list when it was made."""
+
+    registration: BookRegistration
+    position: int | None
+
+
+def _check_registrable(
+    book_code: str, book_active: bool, member_number: str, member_status: MemberStatus | str, taken: bool
+) -> None:
+    """Rule 1's refusals: a closed book, a member who is not active, a member already on the book."""
+    if not book_active:
+        raise StateConflictError(f"rule 1: book {book_code} is closed to registrations")
+    status = MemberStatus(member_status)
+    if status != MemberStatus.ACTIVE:
+        raise StateConflictError(f"rule 1: member {member_number} is {status.value}, not active")
+    if taken:
+        raise StateConflictError(
+            f"rule 1: member {member_number} already has an active registration on book {book_code}"
+        )
+
+
+_LOCK_BOOK_FOR_REGISTRATION = text("""
+    SELECT b.code, b.is_active, b.re_sign_days, m.member_number, m.status AS member_status,
+           EXISTS (SELECT 1 FROM book_registrations AS r
+                   WHERE r.member_id = :member AND r.book_id = b.id
+                     AND r.status IN ('registered', 'dispatched', 'exempt')) AS taken
+    FROM referral_books AS b LEFT JOIN members AS m ON m.id = :member AND m.tenant_id = :tenant
+    WHERE b.id = :book AND b.tenant_id = :tenant
+    FOR NO KEY UPDATE OF b
+""")
+"""Rule 1, first statement: the book's row locked (FOR NO KEY UPDATE: other registrations of the book wait,
+foreign-key checks do not) with what the rule checks."""
+
+_CREATED_EVENT = event_insert_sql(
+    source="placed AS p",
+    aggregate_type=AGGREGATE,
+    aggregate_id="p.id",
+    event_type=REGISTRATION_CREATED,
+    payload={
+        "registration_id": "p.id",
+        "tenant_id": "p.tenant_id",
+        "member_id": "p.member_id",
+        "book_id": "p.book_id",
+        "applicant_priority_number": "p.applicant_priority_number::text",
+        "registered_at": "to_char(p.registered_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
+        "position": "p.position",
+        "imported": "false",
+    },
+    tenant_id="p.tenant_id",
+)
+_REGISTER = text(f"""
+    WITH k AS (
+        SELECT coalesce(floor((max(applicant_priority_number) - CAST(:serial AS numeric)) * 100)::int, 0) + 1 AS k
+        FROM book_registrations
+        WHERE book_id = :book AND applicant_priority_number >= CAST(:serial AS numeric)
+          AND applicant_priority_number < CAST(:serial AS numeric) + 1
+    ), registered AS (
+        INSERT INTO book_registrations (id, tenant_id, member_id, book_id, applicant_priority_number, registered_at,
+                                        status, re_sign_deadline, created_by, updated_by, created_at, updated_at)
+        SELECT :id, :tenant, :member, :book, CAST(:serial AS numeric) + k.k / 100.0, :now, 'registered',
+               :deadline, :actor, :actor, :now, :now
+        FROM k WHERE k.k <= {MAX_DAILY_REGISTRATIONS}
+        RETURNING id, tenant_id, member_id, book_id, applicant_priority_number, registered_at
+    ), placed AS (
+        SELECT r.*, 1 + (SELECT count(*) FROM book_registrations AS o
+                         WHERE o.book_id = r.book_id AND o.status = 'registered'
+                           AND (o.applicant_priority_number, o.registered_at, o.id)
+                             < (r.applicant_priority_number, r.registered_at, r.id)) AS position
+        FROM registered AS r
+    ), traced AS (
+        INSERT INTO registration_activities (tenant_id, registration_id, member_id, book_id, action, new_status,
+                                             new_position, performed_by, at, created_by, updated_by)
+        SELECT tenant_id, id, member_id, book_id, 'registered', 'registered', position, :actor, :now, :actor, :actor
+        FROM placed
+    ), event AS (
+        {_CREATED_EVENT}
+    )
+    SELECT p.applicant_priority_number, p.position FROM k LEFT JOIN placed AS p ON true
+""")  # noqa: S608  (built from constants)
+"""Rule 1, second statement: k, the registration, its place, its trace row and ``registration.created``; no
+row is written when k would pass 99 (the APN comes back null). The place counts the registrations committed
+before the lock (this statement's snapshot), so it is exact."""
