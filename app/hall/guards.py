@@ -30,7 +30,7 @@ def is_staff(principal: Principal) -> bool:
     return bool(principal.roles & {ADMIN, DISPATCHER})
 
 
-def hall_tenants_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def hall_tenants_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """For a club's caller the hall's routes do not exist: 404, never 403 (no existence leak)."""
     principal = connection.scope.get("user")
     if not isinstance(principal, Principal):

@@ -309,6 +309,15 @@ class BookRegistration(_HallBase):
         ),
         Index("ix_book_registrations_book_status_apn", "book_id", "status", "applicant_priority_number"),
         Index("ix_book_registrations_book_apn", "book_id", "applicant_priority_number"),
+        # The out-of-work list in its order (rule 2): a page or a place is a walk along it, never a sort.
+        Index(
+            "ix_book_registrations_queue",
+            "book_id",
+            "applicant_priority_number",
+            "registered_at",
+            "id",
+            postgresql_where=text("status = 'registered'"),
+        ),
         CheckConstraint("applicant_priority_number > 0", name="apn_positive"),
         CheckConstraint("check_marks >= 0", name="check_marks_not_negative"),
         CheckConstraint("short_call_restorations BETWEEN 0 AND 2", name="short_call_restorations_range"),

@@ -287,6 +287,13 @@ def upgrade() -> None:
         "ix_book_registrations_book_apn", "book_registrations", ["book_id", "applicant_priority_number"], unique=False
     )
     op.create_index(
+        "ix_book_registrations_queue",
+        "book_registrations",
+        ["book_id", "applicant_priority_number", "registered_at", "id"],
+        unique=False,
+        postgresql_where=sa.text("status = 'registered'"),
+    )
+    op.create_index(
         "ix_book_registrations_book_status_apn",
         "book_registrations",
         ["book_id", "status", "applicant_priority_number"],

@@ -13,6 +13,7 @@ from uuid import UUID
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import Settings
 from app.core.db import alchemy_config
@@ -42,6 +43,7 @@ class HallKit:
     tenant_id: UUID
     timezone: str
     session_maker: Any
+    engine: AsyncEngine
     numbers: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def actor(self, *, sub: str = DISPATCHER_SUB, admin: bool = False) -> Actor:
@@ -159,5 +161,5 @@ async def hall(settings: Settings, tenants: None) -> AsyncIterator[HallKit]:
     async with session_maker() as session:
         tenant = await TenantService(session=session).get_one(Tenant.slug == "demo-hall")
         tenant_id, timezone = tenant.id, tenant.timezone
-    yield HallKit(settings, tenant_id, timezone, session_maker)
+    yield HallKit(settings, tenant_id, timezone, session_maker, config.get_engine())
     await config.get_engine().dispose()

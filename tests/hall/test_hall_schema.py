@@ -244,6 +244,8 @@ INDEXES = {  # besides the primary key; a unique index reads "UNIQUE (...)"
         "ix_book_registrations_member_id": "(member_id)",
         "ix_book_registrations_re_sign_deadline": "(re_sign_deadline)",
         "ix_book_registrations_book_apn": "(book_id, applicant_priority_number)",
+        "ix_book_registrations_queue": "(book_id, applicant_priority_number, registered_at, id)"
+        " WHERE ((status)::text = 'registered'::text)",
         "ix_book_registrations_book_status_apn": "(book_id, status, applicant_priority_number)",
         "uq_book_registrations_active": f"UNIQUE (member_id, book_id) WHERE {ACTIVE}",
     },

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.core.errors import ResourceNotFoundError, RuleViolationError, StateConflictError
 from app.hall.models import ActivityAction, BookRegistration, NoCheckMarkReason, RegistrationStatus, RollOffReason
-from app.hall.registrations.queue import Books
+from app.hall.registrations.queue import Books, out_of_work_page
 from app.hall.registrations.rules import position_of
 from tests.hall.kit import HallKit
 
@@ -51,9 +51,10 @@ async def test_the_list_is_registered_members_by_apn_then_registration_time_then
     )
     last = await hall.register(book, ids[4], NOW)
     async with hall.session_maker() as session:
-        items, total = await Books(session).out_of_work(hall.tenant_id, book, limit=50, offset=0)
-        page, _ = await Books(session).out_of_work(hall.tenant_id, book, limit=2, offset=2)
         whole = await Books(session).whole_list(hall.tenant_id, book)
+    items, total = await out_of_work_page(hall.engine, hall.tenant_id, book, limit=50, offset=0)
+    page, _ = await out_of_work_page(hall.engine, hall.tenant_id, book, limit=2, offset=2)
+    beyond, beyond_total = await out_of_work_page(hall.engine, hall.tenant_id, book, limit=2, offset=10)
     tied = sorted(
         row.id for row in await hall.sql("SELECT id FROM book_registrations WHERE registered_at = :t", t=early)
     )
@@ -64,6 +65,7 @@ async def test_the_list_is_registered_members_by_apn_then_registration_time_then
     assert total == 4  # the exempt registrant is not on the list
     assert [(item.position, item.registration_id) for item in page] == [(3, items[2].registration_id), (4, last.id)]
     assert whole == items
+    assert (beyond, beyond_total) == ([], 4)
 
 
 async def test_a_registrations_position_counts_only_registered_ones_ahead(hall: HallKit) -> None:
@@ -76,9 +78,8 @@ async def test_a_registrations_position_counts_only_registered_ones_ahead(hall: 
 
 async def test_another_tenants_book_is_not_found(hall: HallKit) -> None:
     book = await hall.book()
-    async with hall.session_maker() as session:
-        with pytest.raises(ResourceNotFoundError):
-            await Books(session).out_of_work(book, book, limit=10, offset=0)  # a tenant that is not the book's
+    with pytest.raises(ResourceNotFoundError):
+        await out_of_work_page(hall.engine, book, book, limit=10, offset=0)  # a tenant that is not the book's
 
 
 # -- rule 3 ----------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from litestar.di import NamedDependency
 from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.core.auth import Principal, requires_role
 from app.core.errors import ResourceNotFoundError, RuleViolationError, problem_responses
@@ -26,7 +26,7 @@ from app.core.filters import PAGING, Paging
 from app.core.sheets import CsvStream, csv_operation, sheet, wants_csv
 from app.hall.guards import ADMIN, DISPATCHER, MEMBER, STAFF, is_staff
 from app.hall.models import BookRegistration, RegistrationStatus
-from app.hall.registrations.queue import Books, read
+from app.hall.registrations.queue import Books, out_of_work_page, read
 from app.hall.registrations.rules import Actor, RegistrationRules, position_of
 from app.hall.registrations.schemas import (
     ActivityRead,
@@ -146,6 +146,7 @@ class RegistrationController(Controller):
         self,
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        db_engine: NamedDependency[AsyncEngine],
         principal: NamedDependency[Principal],
         book_id: FromPath[UUID],
         paging: Paging,
@@ -159,8 +160,8 @@ class RegistrationController(Controller):
                 entries = await books.whole_list(principal.tenant.id, book_id)
                 rows = ([getattr(entry, column) for column in OUT_OF_WORK_COLUMNS] for entry in entries)
                 return CsvStream.download(sheet(OUT_OF_WORK_COLUMNS, rows), "out-of-work.csv")
-            items, total = await books.out_of_work(
-                principal.tenant.id, book_id, limit=paging.limit, offset=paging.offset
+            items, total = await out_of_work_page(
+                db_engine, principal.tenant.id, book_id, limit=paging.limit, offset=paging.offset
             )
             return OffsetPagination(items=items, total=total, limit=paging.limit, offset=paging.offset)
         member_id = await _member(books, principal)
