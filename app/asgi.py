@@ -42,6 +42,7 @@ from app.core.metrics import MetricsController, http_metrics
 from app.core.openapi import document_schema_plugins
 from app.core.query import QUERY_TYPE_DECODERS, refuse_unknown_query_parameters
 from app.core.ratelimit import PublicRateLimit, RequestCounter
+from app.hall.routes import hall_router
 from app.outbox.controllers import OutboxController
 from app.outbox.emit import Nudger, nudging
 from app.outbox.metrics import refresh_outbox_gauges
@@ -113,6 +114,7 @@ class ApplicationCore(InitPluginProtocol):
                         EmailBlastController,
                         JerseyOrderController,
                         AdminJerseyOrderController,
+                        hall_router(),
                     ],
                     security=[{BEARER_SCHEME: []}],
                     dependencies={"principal": Provide(provide_principal, sync_to_thread=False)},

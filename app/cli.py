@@ -209,12 +209,16 @@ def tenants_list() -> None:
 
 @main.command("demo-data")
 def demo_data() -> None:
-    """Load the demo tenants and the demo club's roster with one open offer; safe to run again."""
+    """Load the demo tenants, the demo club's roster with one open offer and the demo hall's books; safe to run
+    again."""
     from app.club.demo import load_demo_data
+    from app.hall.demo import load_hall_demo
 
     async def load() -> str | None:
         async with _session() as session:
-            return await load_demo_data(session)
+            token = await load_demo_data(session)
+            await load_hall_demo(session)
+            return token
 
     token = asyncio.run(load())
     click.echo("demo data ready" + (f"; open signing link token: {token}" if token else ""))

@@ -1,4 +1,5 @@
-"""What the outbox benchmarks share: servers, a scratch database, worker processes, the result line."""
+"""What the benchmarks share: servers, a scratch database, worker processes, an API process run as in
+production with an issuer of its own, wrk, the result line."""
 
 from __future__ import annotations
 
@@ -6,17 +7,24 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
+import jwt
+import redis
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
 from sqlalchemy.engine import make_url
 
 from app.config import DatabaseSettings
@@ -25,6 +33,10 @@ from app.dev.embedded import backing_services, redis_database
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH_REDIS_DB = 12
+ISSUER = "https://id.bench.example/realms/rollcall"
+AUDIENCE = "rollcall-api"
+WRK_THREADS = 2
+_WRK_RESULT = re.compile(r"^RESULT (.*)$", re.MULTILINE)
 
 
 @contextlib.contextmanager
@@ -146,3 +158,124 @@ def report(result: dict[str, Any]) -> None:
 
 def elapsed_since(start: float) -> float:
     return round(time.perf_counter() - start, 3)
+
+
+# -- an API process as an operator runs it in production ---------------------------------------------------
+
+
+class Issuer:
+    """The identity provider in miniature: an RS256 key (Keycloak's default algorithm) whose public half
+    goes in the API's ``AUTH_JWKS_FILE``, and the access tokens it signs."""
+
+    KID = "bench"
+
+    def __init__(self) -> None:
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+    def write_jwks(self, path: Path) -> Path:
+        jwk = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
+        path.write_text(json.dumps({"keys": [{**jwk, "kid": self.KID, "alg": "RS256", "use": "sig"}]}))
+        return path
+
+    def token(self, *, tenant: str, roles: Sequence[str], sub: str = "bench-staff", lifetime: int = 6 * 3600) -> str:
+        """An access token as Keycloak issues it (``typ`` Bearer, realm roles, the tenant claim) that stays
+        valid for ``lifetime`` seconds, longer than any run."""
+        now = int(time.time())
+        claims = {
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "sub": sub,
+            "typ": "Bearer",
+            "iat": now,
+            "exp": now + lifetime,
+            "realm_access": {"roles": list(roles)},
+            "tenant": tenant,
+        }
+        return jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": self.KID})
+
+
+def production_env(database_url: str, redis_url: str, data_dir: Path, issuer: Issuer | None = None) -> dict[str, str]:
+    """What an operator sets for a production deployment behind a proxy; every tuning knob keeps its default.
+
+    The variables here have no default in production (issuer, keys, public URL) or describe the
+    deployment (the proxy in front of the API is 127.0.0.1: wrk, which writes each parent's address in
+    X-Forwarded-For). Pool sizes, rate limit, log level and format are left to their defaults. The keys are
+    ``issuer``'s (a fresh one when none is given: a benchmark that calls no authenticated route).
+    """
+    tuning = ("DB_", "PUBLIC_RATE_LIMIT", "LOG_", "OUTBOX_", "ROLLCALL_ENV", "WEB_CONCURRENCY")
+    inherited = {key: value for key, value in os.environ.items() if not key.startswith(tuning)}
+    return {
+        **inherited,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "DATA_DIR": str(data_dir),
+        "PUBLIC_BASE_URL": "https://club.bench.example",
+        "AUTH_ISSUER": ISSUER,
+        "AUTH_AUDIENCE": AUDIENCE,
+        "AUTH_JWKS_FILE": str((issuer or Issuer()).write_jwks(data_dir / "jwks.json")),
+        "TRUSTED_PROXIES": "127.0.0.1",
+        "METRICS_TOKEN": "bench-metrics-token",
+    }
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now (benchmarks of other worktrees may run at the same time)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the server exited with {process.returncode}")
+        try:
+            if httpx.get(url, timeout=1).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"{url} did not answer within {timeout}s")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def wrk(
+    base: str,
+    script: Path,
+    *,
+    seconds: int,
+    connections: int,
+    script_args: Sequence[str] = (),
+    env: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Run wrk with a Lua script whose ``done`` prints ``RESULT name=value ...`` (rps, p50_ms, p99_ms, non2xx,
+    errors and whatever else it counts); the figures as numbers."""
+    command = ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{seconds}s", "-s", str(script), base, "--"]
+    environment = {**os.environ, "WRK_THREADS": str(WRK_THREADS), **(env or {})}
+    output = subprocess.run([*command, *script_args], env=environment, capture_output=True, text=True, check=True)
+    match = _WRK_RESULT.search(output.stdout)
+    if match is None:
+        raise SystemExit(f"wrk printed no result:\n{output.stdout}{output.stderr}")
+    figures: dict[str, Any] = {}
+    for pair in match.group(1).split():
+        name, _, value = pair.partition("=")
+        figures[name] = float(value) if "." in value else int(value)
+    return figures
+
+
+def flush_redis(redis_url: str) -> None:
+    """The benchmarks' own Redis database emptied (rate limit windows, queued nudges)."""
+    client = redis.Redis.from_url(redis_url)
+    try:
+        client.flushdb()
+    finally:
+        client.close()

@@ -3,25 +3,30 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import re
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import httpx
-import redis
 from sqlalchemy.engine import make_url
 
-from bench._support import REPO, _on_server, report, scratch_database, servers
+from bench._support import (
+    REPO,
+    _on_server,
+    flush_redis,
+    production_env,
+    report,
+    scratch_database,
+    servers,
+    stop,
+    wait_ready,
+    wrk,
+)
 
 DATABASE = "rollcall_bench_sign"
 REFERENCE_DATABASE = "rollcall_bench_refstack"
@@ -32,8 +37,6 @@ SIGNATURE_B64 = (
     else ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==")
 )
 """The reference stack's signature image when it is beside the project, else a 1x1 PNG: both runs send the same."""
-WRK_THREADS = 2
-_RESULT = re.compile(r"RESULT rps=([\d.]+) p50_ms=([\d.]+) p99_ms=([\d.]+) non2xx=(\d+) errors=(\d+)")
 
 
 def prepare_players(database_url: str, players: int) -> None:
@@ -53,74 +56,12 @@ def prepare_players(database_url: str, players: int) -> None:
     _on_server(sync_url, *statements)
 
 
-def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"the server exited with {process.returncode}")
-        try:
-            if httpx.get(url, timeout=1).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"{url} did not answer within {timeout}s")
-
-
 def drive(base: str, path_format: str, seconds: int, connections: int, first_contract: int = 0) -> dict[str, Any]:
     """wrk with bench/sign_load.lua: every request signs its own contract (after ``first_contract``) from its
     own client address."""
-    script = str(REPO / "bench" / "sign_load.lua")
-    command = ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{seconds}s", "-s", script, base, "--", path_format]
-    env = {**os.environ, "SIG_B64": SIGNATURE_B64, "WRK_THREADS": str(WRK_THREADS),
-           "FIRST_CONTRACT": str(first_contract)}  # fmt: skip
-    output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
-    match = _RESULT.search(output)
-    if match is None:
-        raise SystemExit(f"wrk printed no result:\n{output}")
-    rps, p50, p99, non2xx, errors = match.groups()
-    return {"rps": float(rps), "p50_ms": float(p50), "p99_ms": float(p99), "non2xx": int(non2xx), "errors": int(errors)}
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-
-
-def production_env(database_url: str, redis_url: str, data_dir: Path) -> dict[str, str]:
-    """What an operator sets for a production deployment behind a proxy; every tuning knob keeps its default.
-
-    The variables here have no default in production (issuer, keys, public URL) or describe the
-    deployment (the proxy in front of the API is 127.0.0.1: wrk, which writes each parent's address in
-    X-Forwarded-For). Pool sizes, rate limit, log level and format are left to their defaults.
-    """
-    tuning = ("DB_", "PUBLIC_RATE_LIMIT", "LOG_", "OUTBOX_", "ROLLCALL_ENV", "WEB_CONCURRENCY")
-    inherited = {key: value for key, value in os.environ.items() if not key.startswith(tuning)}
-    return {
-        **inherited,
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "DATA_DIR": str(data_dir),
-        "PUBLIC_BASE_URL": "https://club.bench.example",
-        "AUTH_ISSUER": "https://id.bench.example/realms/rollcall",
-        "AUTH_AUDIENCE": "rollcall-api",
-        "AUTH_JWKS_FILE": str(write_jwks(data_dir / "jwks.json")),
-        "TRUSTED_PROXIES": "127.0.0.1",
-        "METRICS_TOKEN": "bench-metrics-token",
-    }
-
-
-def write_jwks(path: Path) -> Path:
-    """A public key set for the issuer (the benchmark calls no authenticated route, so no token is minted)."""
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from jwt.algorithms import ECAlgorithm
-
-    jwk = json.loads(ECAlgorithm.to_jwk(ec.generate_private_key(ec.SECP256R1()).public_key()))
-    path.write_text(json.dumps({"keys": [{**jwk, "kid": "bench", "alg": "ES256", "use": "sig"}]}))
-    return path
+    env = {"SIG_B64": SIGNATURE_B64, "FIRST_CONTRACT": str(first_contract)}
+    return wrk(base, REPO / "bench" / "sign_load.lua", seconds=seconds, connections=connections,
+               script_args=[path_format], env=env)  # fmt: skip
 
 
 def run_rollcall(server_url: str, redis_url: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -204,15 +145,6 @@ def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "non2xx": sum(run["non2xx"] for run in runs),
         "errors": sum(run["errors"] for run in runs),
     }
-
-
-def flush_redis(redis_url: str) -> None:
-    """The benchmark's own Redis database starts empty each round (rate limit windows, queued nudges)."""
-    client = redis.Redis.from_url(redis_url)
-    try:
-        client.flushdb()
-    finally:
-        client.close()
 
 
 if __name__ == "__main__":

@@ -179,6 +179,11 @@ def admin_token(mint: Callable[..., str], tenants: None) -> str:
 
 
 @pytest.fixture
+def hall_admin_token(mint: Callable[..., str], tenants: None) -> str:
+    return mint(tenant="demo-hall", roles=["admin"])
+
+
+@pytest.fixture
 def admin(admin_token: str) -> dict[str, str]:
     """Request headers of demo-club's admin."""
     return {"Authorization": f"Bearer {admin_token}"}

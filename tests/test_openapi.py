@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -177,3 +178,10 @@ async def test_every_query_parameter_is_bounded(document: dict[str, Any]) -> Non
                 if branch.get("type") == "integer" and not {"maximum"} & {*branch, *schema}:
                     unbounded.append(f"{method} {path} {parameter['name']}")
     assert not unbounded, "\n".join(unbounded)
+
+
+async def test_a_time_of_day_is_documented_as_msgspec_reads_it_not_as_a_duration(document: dict[str, Any]) -> None:
+    start = document["components"]["schemas"]["BookRead"]["properties"]["referral_start_time"]
+    assert (start["type"], start.get("format")) == ("string", None)
+    assert re.fullmatch(start["pattern"].removesuffix(r"(?![\s\S])"), "08:00:00")
+    assert not re.fullmatch(start["pattern"].removesuffix(r"(?![\s\S])"), "PT8H")

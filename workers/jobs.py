@@ -8,14 +8,16 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
 
+from app.hall.registrations.daily import DailyReport, run_daily
 from app.outbox import sql
 from app.outbox.relay import Relay
 
-__all__ = ["outbox_nudge", "outbox_retention", "outbox_sweep", "ping"]
+__all__ = ["hall_daily", "outbox_nudge", "outbox_retention", "outbox_sweep", "ping"]
 
 logger = structlog.get_logger(__name__)
 
@@ -55,3 +57,9 @@ async def outbox_retention(ctx: dict[str, Any]) -> int:
         await asyncio.sleep(0)  # let deliveries run between batches
     logger.info("outbox_retention_done", deleted=deleted, older_than_days=relay.settings.retention_days)
     return deleted
+
+
+async def hall_daily(ctx: dict[str, Any]) -> DailyReport:
+    """Every quarter hour (cron): each hall's registrations that its *today* makes due (rules 3 and 6):
+    exemptions begin and end, lapsed registrations roll off, re-sign reminders go out. Idempotent."""
+    return await run_daily(ctx["session_maker"], now=datetime.now(UTC))

@@ -16,7 +16,7 @@ from app.core.logging import configure_logging
 from app.notify.delivery import Notifier
 from app.outbox.emit import Nudger, nudging
 from app.outbox.relay import Relay
-from workers.jobs import outbox_nudge, outbox_retention, outbox_sweep, ping
+from workers.jobs import hall_daily, outbox_nudge, outbox_retention, outbox_sweep, ping
 
 __all__ = ["HANDLER_MODULES", "worker_settings"]
 
@@ -28,6 +28,7 @@ HANDLER_MODULES: tuple[str, ...] = (
     "app.club.notifications",
     "app.club.jerseys.events",
     "app.club.jerseys.notifications",
+    "app.hall.events",
 )
 """Modules whose import registers the outbox handlers this worker runs."""
 
@@ -70,6 +71,7 @@ def worker_settings(settings: Settings) -> type:
             "cron_jobs": [
                 cron(outbox_sweep, second=set(range(60)), unique=True, keep_result=0),
                 cron(outbox_retention, hour={3}, minute={17}, second={0}, unique=True, timeout=3600),
+                cron(hall_daily, minute={1, 16, 31, 46}, second={0}, unique=True, timeout=1800),
             ],
             "on_startup": on_startup,
             "on_shutdown": on_shutdown,

@@ -14,7 +14,7 @@ from app.tenants.models import TenantKind
 __all__ = ["club_tenants_only"]
 
 
-def club_tenants_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def club_tenants_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     principal = connection.scope.get("user")
     if not isinstance(principal, Principal):
         raise NotAuthorizedException("authentication is required")

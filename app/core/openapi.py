@@ -1,14 +1,15 @@
 """Schema plugins that make the OpenAPI document say what the API does, and request-body examples.
 
 Litestar's defaults document a page (``OffsetPagination``) with every field optional, a struct that
-refuses unknown fields as if it took any, drop a zero bound of an optional field, and know nothing of
-``Instant``. Generated clients
+refuses unknown fields as if it took any, drop a zero bound of an optional field, call a time of day a
+duration, and know nothing of ``Instant``. Generated clients
 (openapi-typescript and the like) believe the document, so these plugins correct it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import time
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -19,6 +20,7 @@ from litestar.params import Body, BodyKwarg
 from litestar.plugins import OpenAPISchemaPlugin
 
 from app.core.query import Instant
+from app.core.text import END
 
 if TYPE_CHECKING:
     from litestar._openapi.schema_generation import SchemaCreator
@@ -73,6 +75,19 @@ class InstantSchema(OpenAPISchemaPlugin):
         return Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.DATE_TIME, examples=["2026-09-01T00:00:00Z"])
 
 
+class TimeOfDaySchema(OpenAPISchemaPlugin):
+    """A ``time`` is a wall-clock time as msgspec reads and writes it, ``HH:MM:SS[.ffffff]`` without an offset
+    (the hall's times of day are in its own timezone); Litestar documents it as a ``duration``."""
+
+    PATTERN = rf"^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{{1,6}})?{END}"
+
+    def is_plugin_supported_field(self, field_definition: FieldDefinition) -> bool:
+        return field_definition.annotation is time
+
+    def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: SchemaCreator) -> Schema:
+        return Schema(type=OpenAPIType.STRING, pattern=self.PATTERN, examples=["08:00:00"])
+
+
 class StructSchema(StructSchemaPlugin):
     """Litestar's struct schema, corrected.
 
@@ -107,4 +122,4 @@ def _restore_zero_bounds(prop: Schema, field_type: msgspec.inspect.Type) -> None
 
 def document_schema_plugins() -> list[OpenAPISchemaPlugin]:
     """Register with the app's ``plugins``: they take precedence over Litestar's own schema plugins."""
-    return [PageSchema(), InstantSchema(), StructSchema()]
+    return [PageSchema(), InstantSchema(), TimeOfDaySchema(), StructSchema()]

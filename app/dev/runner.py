@@ -22,6 +22,7 @@ from app.core.db import alchemy_config, alembic_commands
 from app.dev.embedded import backing_services
 from app.dev.keys import ensure_dev_key
 from app.dev.mail_sink import MailSink
+from app.hall.demo import load_hall_demo
 
 __all__ = ["run_dev"]
 
@@ -92,11 +93,13 @@ def run_dev(*, port: int, data_dir: Path) -> int:
 
 
 async def _load_demo_data(settings: Settings) -> str | None:
-    """Demo tenants and roster; the token of the demo club's open offer."""
+    """Demo tenants, the club's roster and the hall's books; the token of the demo club's open offer."""
     config = alchemy_config(settings.database)
     try:
         async with config.get_session() as session:
-            return await load_demo_data(session)
+            token = await load_demo_data(session)
+            await load_hall_demo(session)
+            return token
     finally:
         await config.get_engine().dispose()
 

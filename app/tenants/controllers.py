@@ -38,8 +38,8 @@ class TenantController(Controller):
     @patch(
         "/current",
         operation_id="updateCurrentTenant",
-        summary="Rename the caller's tenant or change its email brand",
-        responses=problem_responses(400, 401, 403, 413),
+        summary="Change the caller's tenant: name, email brand, GroupMe token, time zone",
+        responses=problem_responses(400, 401, 403, 413, 422),
     )
     async def update_current(
         self,
@@ -48,8 +48,10 @@ class TenantController(Controller):
         data: Annotated[TenantUpdate, body(TenantUpdate)],
     ) -> TenantRead:
         """`name`, `brand_color` (`#rrggbb`), `logo_url` (https) and `groupme_access_token` (write-only: the club's
-        own GroupMe account for `rollcall groupme reconcile`; responses show only `groupme_token_set`) of the
-        caller's tenant; the slug never changes."""
+        own GroupMe account for `rollcall groupme reconcile`; responses show only `groupme_token_set`) and
+        `timezone` (an IANA name such as `America/Los_Angeles`: the zone a hall's days, deadlines and bidding
+        windows are in; 422 for a name the time zone database does not know) of the caller's tenant; the slug
+        never changes."""
         service = TenantService(session=db_session)
         tenant = await service.update_current(principal.tenant.id, data)
         return service.to_schema(tenant, schema_type=TenantRead)

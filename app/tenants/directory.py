@@ -1,4 +1,4 @@
-"""The tenant a token names: slug → (id, slug, kind), cached briefly, for the authentication middleware."""
+"""The tenant a token names: slug → (id, slug, kind, timezone), cached briefly, for the authentication middleware."""
 
 from __future__ import annotations
 
@@ -29,11 +29,10 @@ class TenantDirectory:
         if cached is not None and cached[1] > now:
             return cached[0]
         async with self.session_maker() as session:
-            row = (
-                await session.execute(select(Tenant.id, Tenant.slug, Tenant.kind).where(Tenant.slug == slug))
-            ).one_or_none()
+            found = select(Tenant.id, Tenant.slug, Tenant.kind, Tenant.timezone).where(Tenant.slug == slug)
+            row = (await session.execute(found)).one_or_none()
         if row is None:
             return None
-        tenant = TenantRef(id=row.id, slug=row.slug, kind=row.kind.value)
+        tenant = TenantRef(id=row.id, slug=row.slug, kind=row.kind.value, timezone=row.timezone)
         self._cache[slug] = (tenant, now + self.ttl_seconds)
         return tenant

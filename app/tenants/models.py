@@ -10,12 +10,13 @@ from sqlalchemy.orm import Mapped, column_property, mapped_column
 from app.core.base import UUIDAuditBase
 from app.core.columns import enum_column
 
-__all__ = ["GROUPME_TOKEN_PATTERN", "SLUG_PATTERN", "Tenant", "TenantKind"]
+__all__ = ["DEFAULT_TIMEZONE", "GROUPME_TOKEN_PATTERN", "SLUG_PATTERN", "Tenant", "TenantKind"]
 
 SLUG_PATTERN = "^[a-z0-9][a-z0-9-]{1,62}$"
 """Lower-case letters, digits and dashes; 2 to 63 characters (a DNS label)."""
 GROUPME_TOKEN_PATTERN = "^[!-~]{1,200}$"  # noqa: S105  (a pattern, not a secret)
 """Printable ASCII without spaces, 1 to 200 characters: it travels in an HTTP header."""
+DEFAULT_TIMEZONE = "America/Los_Angeles"
 
 
 class TenantKind(StrEnum):
@@ -45,3 +46,7 @@ class Tenant(UUIDAuditBase):
     unless asked for (reading it without ``undefer`` raises), never shown; ``groupme_token_set`` says whether
     there is one."""
     groupme_token_set: Mapped[bool] = column_property(groupme_access_token.is_not(None))
+    timezone: Mapped[str] = mapped_column(
+        String(64), default=DEFAULT_TIMEZONE, server_default=DEFAULT_TIMEZONE, sort_order=2000
+    )
+    """The IANA zone the tenant's days and hours are in (a hall's "daily", "7 days before", 15:00, 07:00)."""

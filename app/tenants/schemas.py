@@ -26,12 +26,15 @@ class TenantRead(msgspec.Struct, kw_only=True):
     logo_url: str | None
     groupme_token_set: bool
     """Whether the tenant has a GroupMe access token of its own (the token itself is never shown)."""
+    timezone: str
+    """The IANA time zone the tenant's days and hours are in (a hall's deadlines and bidding windows)."""
     created_at: datetime
     updated_at: datetime
 
 
 class TenantUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """The club's name, the brand of its emails and its own GroupMe token; absent fields stay, ``null`` clears."""
+    """The tenant's name, the brand of its emails, its own GroupMe token and its time zone; absent fields stay,
+    ``null`` clears."""
 
     name: Annotated[str, Meta(min_length=1, max_length=200, pattern=STORABLE_TEXT)] | UnsetType = UNSET
     brand_color: Annotated[str, Meta(pattern=rf"^#[0-9a-fA-F]{{6}}{END}", examples=["#1f4e9c"])] | UnsetType | None = (
@@ -48,6 +51,19 @@ class TenantUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         ]
         | UnsetType
         | None
+    ) = UNSET
+    timezone: (
+        Annotated[
+            str,
+            Meta(
+                min_length=1,
+                max_length=64,
+                pattern=rf"^[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*{END}",
+                examples=["America/Los_Angeles"],
+                description="An IANA time zone name; one the server's time zone database does not know is a 422",
+            ),
+        ]
+        | UnsetType
     ) = UNSET
 
 

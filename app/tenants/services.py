@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 from uuid import UUID
+from zoneinfo import available_timezones
 
 import msgspec
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy.dialects.postgresql import insert
 
-from app.core.errors import ResourceNotFoundError
+from app.core.errors import ResourceNotFoundError, RuleViolationError
 from app.tenants.models import Tenant, TenantKind
 from app.tenants.schemas import TenantUpdate
 
-__all__ = ["DEMO_TENANTS", "TenantService"]
+__all__ = ["DEMO_TENANTS", "TIMEZONES", "TenantService"]
 
 DEMO_TENANTS: tuple[tuple[str, str, TenantKind], ...] = (
     ("demo-club", "Demo Youth Soccer Club", TenantKind.CLUB),
     ("demo-hall", "Demo Union Hiring Hall", TenantKind.HALL),
 )
+
+
+TIMEZONES = frozenset(available_timezones()) - {"localtime", "posixrules", "Factory"}
+"""The IANA zones a tenant may be in: the time zone database's names, less the server's own ``localtime`` and
+the database's internal entries."""
 
 
 class TenantService(SQLAlchemyAsyncRepositoryService[Tenant]):
@@ -33,7 +39,10 @@ class TenantService(SQLAlchemyAsyncRepositoryService[Tenant]):
         return await self.get_one_or_none(slug=slug)
 
     async def update_current(self, tenant_id: UUID, changes: TenantUpdate) -> Tenant:
-        """Apply the given fields and commit; the GroupMe access token is written, never read back."""
+        """Apply the given fields and commit; the GroupMe access token is written, never read back. The time zone
+        must be one the time zone database knows (422 otherwise): every hall rule reads its days in it."""
+        if isinstance(changes.timezone, str) and changes.timezone not in TIMEZONES:
+            raise RuleViolationError(f"timezone {changes.timezone} is not an IANA time zone name (e.g. Europe/Berlin)")
         session = self.repository.session
         tenant: Tenant | None = await session.get(Tenant, tenant_id)
         if tenant is None:

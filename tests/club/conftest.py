@@ -11,6 +11,7 @@ from litestar.testing import AsyncTestClient
 
 from app.config import Settings
 from app.notify.delivery import Notifier
+from tests.api import ApiCaller
 from tests.outbox.conftest import Kit, kit  # noqa: F401  (the database helpers)
 
 Client = AsyncTestClient[Litestar]
@@ -25,21 +26,10 @@ def notifier(kit: Kit, mail_settings: Settings) -> Notifier:  # noqa: F811  (the
     return made
 
 
-class ClubAdmin:
+class ClubAdmin(ApiCaller):
     """An admin of one club talking to the API."""
 
-    def __init__(self, client: Client, headers: dict[str, str]) -> None:
-        self.client = client
-        self.headers = headers
-
-    async def call(self, method: str, path: str, json: Any = None, expect: int | None = None) -> Any:
-        response = await self.client.request(method, f"{API}{path}", json=json, headers=self.headers)
-        if expect is not None:
-            assert response.status_code == expect, response.text
-        if response.status_code >= 400:  # every refusal is a problem document that says what is wrong
-            assert response.headers["content-type"] == "application/problem+json", response.text
-            assert response.json()["detail"], response.text
-        return response.json() if response.content else None
+    prefix = API
 
     async def team(self, name: str = "U12 Kings Elite", season: str = "2026-27", **extra: Any) -> dict[str, Any]:
         created: dict[str, Any] = await self.call("POST", "/teams", {"name": name, "season": season, **extra}, 201)

@@ -140,3 +140,51 @@ async def test_a_failed_statement_never_carries_its_parameters_into_the_error(se
         )
     await session.rollback()
     assert "secret-gm-token-0042" not in str(failed.value)
+
+
+@pytest.mark.usefixtures("tenants")
+async def test_a_tenant_is_in_los_angeles_until_its_admin_moves_it_to_another_iana_zone(
+    client: AsyncTestClient[Litestar], mint: Callable[..., str]
+) -> None:
+    headers = {"Authorization": f"Bearer {mint(tenant='demo-hall', roles=['admin'])}"}
+    url = "/api/v1/admin/tenants/current"
+    assert (await client.get(url, headers=headers)).json()["timezone"] == "America/Los_Angeles"
+    moved = await client.patch(url, json={"timezone": "America/Argentina/Buenos_Aires"}, headers=headers)
+    assert moved.status_code == 200, moved.text
+    assert (moved.json()["timezone"], moved.json()["name"]) == (
+        "America/Argentina/Buenos_Aires",
+        "Demo Union Hiring Hall",
+    )
+    assert (await client.get(url, headers=headers)).json()["timezone"] == "America/Argentina/Buenos_Aires"
+    renamed = await client.patch(url, json={"name": "Local 6 Hiring Hall"}, headers=headers)
+    assert renamed.json()["timezone"] == "America/Argentina/Buenos_Aires"  # absent: unchanged
+
+
+@pytest.mark.parametrize(
+    ("timezone", "status"),
+    [
+        ("Mars/Olympus_Mons", 422),  # the shape of a name, but no such zone
+        ("localtime", 422),  # the server's own zone, not a place
+        ("america/los_angeles", 422),  # names are case-sensitive
+        ("PST 8", 400),
+        ("", 400),
+        (None, 400),
+        ("Europe/" + "X" * 60, 400),
+    ],
+)
+@pytest.mark.usefixtures("tenants")
+async def test_a_timezone_that_is_not_an_iana_name_is_refused_naming_the_field(
+    client: AsyncTestClient[Litestar], mint: Callable[..., str], timezone: str | None, status: int
+) -> None:
+    headers = {"Authorization": f"Bearer {mint(tenant='demo-hall', roles=['admin'])}"}
+    url = "/api/v1/admin/tenants/current"
+    response = await client.patch(url, json={"timezone": timezone, "name": "Renamed"}, headers=headers)
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    if status == 400:
+        assert [error["field"] for error in problem["errors"]] == ["timezone"]
+    else:
+        assert problem["detail"].startswith(f"timezone {timezone} is not an IANA time zone name")
+    current = (await client.get(url, headers=headers)).json()
+    assert (current["timezone"], current["name"]) == ("America/Los_Angeles", "Demo Union Hiring Hall")

@@ -34,5 +34,5 @@ def test_worker_settings_point_at_the_configured_redis(settings: Settings) -> No
     functions = {getattr(f, "name", getattr(f, "__name__", None)) for f in settings_cls.functions}  # type: ignore[attr-defined]
     assert functions == {"ping", "outbox_nudge", "outbox_retention"}
     crons = {job.name for job in settings_cls.cron_jobs}  # type: ignore[attr-defined]
-    assert crons == {"cron:outbox_sweep", "cron:outbox_retention"}
+    assert crons == {"cron:outbox_sweep", "cron:outbox_retention", "cron:hall_daily"}
     assert settings_cls.poll_delay == settings.outbox.poll_seconds  # type: ignore[attr-defined]

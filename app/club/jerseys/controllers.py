@@ -5,10 +5,7 @@ Only club tenants have jersey orders: a hall tenant's caller gets 404 on every p
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -16,10 +13,7 @@ from advanced_alchemy.filters import LimitOffset, StatementFilter
 from advanced_alchemy.service import OffsetPagination
 from litestar import Controller, Request, get, patch, post
 from litestar.di import NamedDependency, Provide
-from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, Schema
 from litestar.params import FromPath, QueryParameter
-from litestar.response import Stream
-from litestar.response.base import ASGIResponse
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -39,16 +33,15 @@ from app.club.models import Program, Tier
 from app.core.auth import Principal, requires_role
 from app.core.errors import problem_responses
 from app.core.filters import PAGING, Paging, contains
+from app.core.sheets import CsvStream, csv_operation, sheet, wants_csv
 from app.core.text import STORABLE_TEXT
 
 __all__ = ["AdminJerseyOrderController", "JerseyOrderController"]
 
-CSV = "text/csv"
 CSV_COLUMNS = (
     "id", "created_at", "status", "player_name", "jersey_number", "size", "kq", "tier", "email", "notes",
     "parent_id", "player_id",
 )  # fmt: skip
-CHUNK_CHARS = 64 * 1024
 
 
 async def provide_jersey_orders(db_session: NamedDependency[AsyncSession]) -> JerseyOrderService:
@@ -127,36 +120,6 @@ class JerseyOrderController(Controller):
         return read(orders, await orders.cancel_mine(orderer(principal), order_id))
 
 
-class CsvStream(Stream):
-    """A streamed CSV body. Litestar's ``Stream`` lets the handler's media type (JSON) win over its own, so
-    this one insists on being CSV."""
-
-    def to_asgi_response(self, *args: Any, **kwargs: Any) -> ASGIResponse:
-        kwargs["media_type"] = f"{CSV}; charset=utf-8"
-        return super().to_asgi_response(*args, **kwargs)
-
-
-@dataclass
-class CsvAlternative(Operation):
-    """The list's 200 is a page of JSON, or with ``Accept: text/csv`` the supplier's sheet.
-
-    The handler returns either, so Litestar documents the JSON as ``oneOf`` the page and an empty schema
-    (the stream); the page alone is what JSON clients get, and the sheet is documented as ``text/csv``.
-    """
-
-    def __post_init__(self) -> None:
-        ok = (self.responses or {}).get("200")
-        content = getattr(ok, "content", None)
-        if not isinstance(content, dict):
-            return
-        json = content.get("application/json")
-        schema = getattr(json, "schema", None)
-        if isinstance(schema, Schema) and schema.one_of:
-            json.schema = next(each for each in schema.one_of if each != Schema())  # type: ignore[union-attr]
-        columns = ", ".join(CSV_COLUMNS)
-        content[CSV] = OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, description=f"Columns: {columns}"))
-
-
 class AdminJerseyOrderController(Controller):
     path = "/api/v1/admin/jersey-orders"
     tags = ["jersey orders"]
@@ -168,7 +131,7 @@ class AdminJerseyOrderController(Controller):
         operation_id="listJerseyOrders",
         summary="List the club's jersey orders (JSON, or CSV for the supplier)",
         responses=problem_responses(400, 401, 403, 404),
-        operation_class=CsvAlternative,
+        operation_class=csv_operation(CSV_COLUMNS),
     )
     async def list_orders(
         self,
@@ -194,12 +157,8 @@ class AdminJerseyOrderController(Controller):
         paged, as the supplier's sheet."""
         criteria = OrderCriteria(tenant_id=principal.tenant.id, status=status, tier=tier, kq=kq, linked=linked)
         filters: list[StatementFilter] = [*contains({"player_name", "email"}, q)]
-        if request.accept.best_match(["application/json", CSV], default="application/json") == CSV:
-            return CsvStream(
-                _sheet(db_engine, criteria, filters),
-                media_type=CSV,
-                headers={"Content-Disposition": 'attachment; filename="jersey-orders.csv"'},
-            )
+        if wants_csv(request):
+            return CsvStream.download(_sheet(db_engine, criteria, filters), "jersey-orders.csv")
         return page(orders, await orders.search(criteria, *filters, paging), paging)
 
     @get(
@@ -262,25 +221,10 @@ def _gained_a_link(outcome: Reconciliation) -> bool:
 
 
 async def _sheet(engine: AsyncEngine, criteria: OrderCriteria, filters: list[StatementFilter]) -> AsyncIterator[str]:
-    """The CSV, a few hundred rows a chunk. It reads on a session of its own: the request's session is closed
-    once the handler returns, while this runs as the response is sent."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
+    """The CSV, a chunk at a time. It reads on a session of its own: the request's session is closed once the
+    handler returns, while this runs as the response is sent."""
     async with AsyncSession(engine, expire_on_commit=False) as session:
-        async for order in JerseyOrderService(session=session).export(criteria, *filters):
-            writer.writerow([_cell(getattr(order, column)) for column in CSV_COLUMNS])
-            if buffer.tell() >= CHUNK_CHARS:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-    yield buffer.getvalue()
-
-
-def _cell(value: object) -> str:
-    """A CSV cell a spreadsheet shows as text: a leading ``= + - @`` (a formula) gets a quote mark first."""
-    if value is None:
-        return ""
-    text = value.value if hasattr(value, "value") else str(value)  # enums by their value
-    text = str(text)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+        orders = JerseyOrderService(session=session).export(criteria, *filters)
+        rows = ([getattr(order, column) for column in CSV_COLUMNS] async for order in orders)
+        async for chunk in sheet(CSV_COLUMNS, rows):
+            yield chunk

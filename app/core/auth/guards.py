@@ -1,4 +1,5 @@
-"""Route guards: plain functions that raise 403."""
+"""Route guards: coroutine functions that raise 403 (Litestar runs a plain function guard in a worker thread,
+a thread hop per guard per request)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ def requires_role(*roles: str) -> Guard:
     """Allow the caller when they hold at least one of ``roles``."""
     wanted = frozenset(roles)
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         principal = connection.scope.get("user")
         if not isinstance(principal, Principal):
             raise NotAuthorizedException("authentication is required")

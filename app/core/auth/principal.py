@@ -20,6 +20,8 @@ class TenantRef:
     slug: str
     kind: str
     """The tenant's kind (``club``, ``hall``): what the domain packages' guards check."""
+    timezone: str = "UTC"
+    """The IANA zone of the tenant's days and hours (a hall's deadlines, crons and windows)."""
 
 
 @dataclass(frozen=True, slots=True)

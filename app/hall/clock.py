@@ -1,0 +1,51 @@
+"""The hall's calendar: its days are in its own timezone (``tenants.timezone``), stored instants in UTC.
+
+Rule 1 numbers registrations by the hall's day, rule 3's crons run "daily" and "7 days before" in it, and
+later rules open and close windows at 15:00, 17:30 and 07:00 of it. Every conversion goes through here so a
+day always means the same thing, also across a change to or from daylight saving time.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+__all__ = ["EXCEL_EPOCH", "HallClock", "excel_serial"]
+
+EXCEL_EPOCH = date(1899, 12, 30)
+"""Day 0 of spreadsheet serial dates (the hall's historical APNs come from spreadsheets)."""
+
+
+def excel_serial(day: date) -> int:
+    """Days since 1899-12-30: 2012-02-27 → 40966."""
+    return (day - EXCEL_EPOCH).days
+
+
+class HallClock:
+    """One hall's timezone, and the questions rules ask of it."""
+
+    def __init__(self, timezone: str) -> None:
+        self.zone = ZoneInfo(timezone)
+
+    def day_of(self, instant: datetime) -> date:
+        """The hall's calendar day at ``instant``."""
+        return instant.astimezone(self.zone).date()
+
+    def at(self, day: date, clock_time: time) -> datetime:
+        """The instant (UTC) of ``clock_time`` on the hall's ``day`` (a wall time a DST jump skips moves on)."""
+        local = datetime.combine(day, clock_time, tzinfo=self.zone)
+        return local.astimezone(UTC)
+
+    def start_of(self, day: date) -> datetime:
+        """The instant the hall's ``day`` begins (midnight there), in UTC."""
+        return self.at(day, time(0, 0))
+
+    def days_later(self, instant: datetime, days: int) -> datetime:
+        """The same wall-clock time ``days`` later in the hall (23 or 25 hours across a DST change)."""
+        local = instant.astimezone(self.zone)
+        later = datetime.combine(local.date() + timedelta(days=days), local.time(), self.zone)
+        return later.astimezone(UTC)
+
+    def end_of(self, day: date) -> datetime:
+        """The instant the hall's ``day`` ends (the next midnight there), in UTC."""
+        return self.start_of(day + timedelta(days=1))
