@@ -26,7 +26,7 @@ from app.core.filters import PAGING, Paging
 from app.core.sheets import CsvStream, csv_operation, sheet, wants_csv
 from app.hall.guards import ADMIN, DISPATCHER, MEMBER, STAFF, is_staff
 from app.hall.models import BookRegistration, RegistrationStatus
-from app.hall.registrations.queue import Books, out_of_work_page, read
+from app.hall.registrations.queue import ActivityService, Books, out_of_work_page, read
 from app.hall.registrations.rules import Actor, RegistrationRules, position_of
 from app.hall.registrations.schemas import (
     ActivityRead,
@@ -248,12 +248,10 @@ class RegistrationController(Controller):
     ) -> OffsetPagination[ActivityRead]:
         """Every change of the registration, oldest first, with the status and place before and after, the
         reason and who made it. A member may read only their own."""
-        books = Books(db_session)
-        await _visible(books, principal, registration_id)
-        items, total = await books.activities(
-            principal.tenant.id, registration_id, limit=paging.limit, offset=paging.offset
-        )
-        return OffsetPagination(items=items, total=total, limit=paging.limit, offset=paging.offset)
+        await _visible(Books(db_session), principal, registration_id)
+        trace = ActivityService(session=db_session)
+        rows, total = await trace.of_registration(principal.tenant.id, registration_id, paging)
+        return trace.to_schema(rows, total, filters=[paging], schema_type=ActivityRead)
 
     # -- rules 3, 4, 6 and roll-off ----------------------------------------------------------------------
 

@@ -7,6 +7,9 @@ from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
+from advanced_alchemy.filters import OrderBy, StatementFilter
+from advanced_alchemy.repository import SQLAlchemyAsyncRepository
+from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -14,9 +17,9 @@ from app.core.db import native_connection
 from app.core.errors import ResourceNotFoundError
 from app.hall.models import BookRegistration, Member, ReferralBook, RegistrationActivity, RegistrationStatus
 from app.hall.registrations.rules import position_of
-from app.hall.registrations.schemas import ActivityRead, OutOfWorkEntry, RegistrationRead
+from app.hall.registrations.schemas import OutOfWorkEntry, RegistrationRead
 
-__all__ = ["QUEUE_ORDER", "Books", "out_of_work_page", "read"]
+__all__ = ["QUEUE_ORDER", "ActivityService", "Books", "out_of_work_page", "read"]
 
 QUEUE_ORDER = (BookRegistration.applicant_priority_number, BookRegistration.registered_at, BookRegistration.id)
 """Rule 2's order: the APN, then who registered first, then the id (APNs need not be unique)."""
@@ -56,6 +59,26 @@ def read(registration: BookRegistration, position: int | None) -> RegistrationRe
         created_at=registration.created_at,
         updated_at=registration.updated_at,
     )
+
+
+class ActivityService(SQLAlchemyAsyncRepositoryService[RegistrationActivity]):
+    """The trace, read through advanced-alchemy (it is only ever added to, by the rules)."""
+
+    class Repo(SQLAlchemyAsyncRepository[RegistrationActivity]):
+        model_type = RegistrationActivity
+
+    repository_type = Repo
+
+    async def of_registration(
+        self, tenant_id: UUID, registration_id: UUID, *filters: StatementFilter
+    ) -> tuple[Sequence[RegistrationActivity], int]:
+        """A registration's rows in the order they were written (``seq``)."""
+        return await self.get_many_and_count(
+            *filters,
+            RegistrationActivity.registration_id == registration_id,
+            RegistrationActivity.tenant_id == tenant_id,
+            OrderBy("seq", "asc"),
+        )
 
 
 class Books:
@@ -154,23 +177,6 @@ class Books:
         total = await self.session.scalar(select(func.count()).select_from(BookRegistration).where(*where))
         return [read(item, await position_of(self.session, item)) for item in found], int(total or 0)
 
-    async def activities(
-        self, tenant_id: UUID, registration_id: UUID, *, limit: int, offset: int
-    ) -> tuple[list[ActivityRead], int]:
-        """The registration's trace, oldest first."""
-        where = (RegistrationActivity.registration_id == registration_id, RegistrationActivity.tenant_id == tenant_id)
-        rows: Sequence[RegistrationActivity] = list(
-            await self.session.scalars(
-                select(RegistrationActivity)
-                .where(*where)
-                .order_by(RegistrationActivity.seq)
-                .offset(offset)
-                .limit(limit)
-            )
-        )
-        total = await self.session.scalar(select(func.count()).select_from(RegistrationActivity).where(*where))
-        return [_activity(row) for row in rows], int(total or 0)
-
 
 EntryRow = Row[UUID, UUID, str, str, str, Decimal, datetime, datetime, int]
 
@@ -187,26 +193,6 @@ def _entry(position: int, row: EntryRow) -> OutOfWorkEntry:
         registered_at=row.registered_at,
         re_sign_deadline=row.re_sign_deadline,
         check_marks=row.check_marks,
-    )
-
-
-def _activity(row: RegistrationActivity) -> ActivityRead:
-    return ActivityRead(
-        id=row.id,
-        seq=row.seq,
-        registration_id=row.registration_id,
-        member_id=row.member_id,
-        book_id=row.book_id,
-        action=row.action,
-        previous_status=row.previous_status,
-        new_status=row.new_status,
-        previous_position=row.previous_position,
-        new_position=row.new_position,
-        labor_request_id=row.labor_request_id,
-        dispatch_id=row.dispatch_id,
-        reason=row.reason,
-        performed_by=row.performed_by,
-        at=row.at,
     )
 
 
