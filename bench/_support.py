@@ -236,7 +236,7 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 60) 
                 return
         except httpx.HTTPError:
             pass
-        time.sleep(0.2)
+        time.sleep(0.2)  # poll interval while the server starts; the loop ends on its answer or the timeout
     raise SystemExit(f"{url} did not answer within {timeout}s")
 
 

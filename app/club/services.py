@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Generic, TypeVar
 from uuid import UUID
 
 import msgspec
-from advanced_alchemy.filters import OrderBy, StatementFilter
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.interfaces import ORMOption
 
 from app.club.groupme import claim_groups
 from app.club.models import ContractStatus, Parent, Player, Team, player_teams
@@ -25,37 +21,16 @@ from app.club.schemas import (
     TeamCreate,
     TeamUpdate,
 )
-from app.core.errors import ResourceNotFoundError, RuleViolationError, StateConflictError, constraint_messages
+from app.core.errors import RuleViolationError, StateConflictError, constraint_messages
+from app.core.services import TenantScopedService
 
 __all__ = ["ParentService", "PlayerService", "TeamService", "player_read"]
 
 ModelT = TypeVar("ModelT", Team, Parent, Player)
 
 
-class _TenantScoped(SQLAlchemyAsyncRepositoryService[ModelT], Generic[ModelT]):
-    """CRUD where every read and write is limited to one tenant; other tenants' rows are "not found"."""
-
-    noun = "row"
-    load: Sequence[ORMOption] = ()
-
-    async def list_for(
-        self, tenant_id: UUID, clauses: Sequence[ColumnElement[bool]], *filters: StatementFilter
-    ) -> tuple[Sequence[ModelT], int]:
-        """The tenant's rows by name; ``filters`` page and search (advanced-alchemy's statement filters)."""
-        model = self.repository.model_type
-        return await self.get_many_and_count(
-            *filters, model.tenant_id == tenant_id, *clauses, OrderBy("name", "asc"), load=list(self.load)
-        )
-
-    async def get_for(self, tenant_id: UUID, item_id: UUID) -> ModelT:
-        model = self.repository.model_type
-        found = await self.get_one_or_none(model.id == item_id, model.tenant_id == tenant_id, load=list(self.load))
-        if found is None:
-            raise ResourceNotFoundError(f"no {self.noun} {item_id}")
-        return found
-
-    async def delete_for(self, tenant_id: UUID, item_id: UUID) -> None:
-        await self.delete((await self.get_for(tenant_id, item_id)).id, auto_commit=True)
+class _TenantScoped(TenantScopedService[ModelT], Generic[ModelT]):
+    """The club's rows, by name."""
 
     async def _create(self, item: ModelT) -> ModelT:
         """Insert and commit through the repository: a key the row breaks is a 409 with the Repo's
@@ -64,15 +39,13 @@ class _TenantScoped(SQLAlchemyAsyncRepositoryService[ModelT], Generic[ModelT]):
 
     async def _update(self, item: ModelT, changes: msgspec.Struct, *, skip: tuple[str, ...] = ()) -> None:
         """Apply the fields ``changes`` sets (absent ones stay) and commit through the repository's update."""
-        for name in changes.__struct_fields__:
-            value = getattr(changes, name)
-            if value is not msgspec.UNSET and name not in skip:
-                setattr(item, name, value)
+        self.apply(item, changes, skip=skip)
         await self.update(item, auto_commit=True, auto_expunge=True)
 
 
 class TeamService(_TenantScoped[Team]):
     noun = "team"
+    order = (Team.name.asc(),)
 
     class Repo(SQLAlchemyAsyncRepository[Team]):
         model_type = Team
@@ -110,6 +83,7 @@ class TeamService(_TenantScoped[Team]):
 
 class ParentService(_TenantScoped[Parent]):
     noun = "parent"
+    order = (Parent.name.asc(),)
 
     class Repo(SQLAlchemyAsyncRepository[Parent]):
         model_type = Parent
@@ -132,6 +106,7 @@ class PlayerService(_TenantScoped[Player]):
     """Deleting a parent keeps their players (the database sets ``parent_id`` to null)."""
 
     noun = "player"
+    order = (Player.name.asc(),)
     load = (selectinload(Player.teams),)
 
     class Repo(SQLAlchemyAsyncRepository[Player]):

@@ -76,9 +76,10 @@ def cell(value: object) -> str:
     return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-async def sheet(
-    header: Sequence[str], rows: AsyncIterable[Iterable[object]] | Iterable[Iterable[object]]
-) -> AsyncIterator[str]:
+Rows = AsyncIterable[Iterable[object]] | Iterable[Iterable[object]]
+
+
+async def sheet(header: Sequence[str], rows: Rows) -> AsyncIterator[str]:
     """The CSV text of ``header`` and ``rows`` (each cell through :func:`cell`), a chunk at a time."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -90,14 +91,18 @@ async def sheet(
         buffer.truncate()
         return text
 
+    async for row in _each(rows):
+        writer.writerow([cell(value) for value in row])
+        if buffer.tell() >= CHUNK_CHARS:
+            yield flush()
+    yield flush()
+
+
+async def _each(rows: Rows) -> AsyncIterator[Iterable[object]]:
+    """The rows, from an async or a plain iterable alike."""
     if isinstance(rows, AsyncIterable):
         async for row in rows:
-            writer.writerow([cell(value) for value in row])
-            if buffer.tell() >= CHUNK_CHARS:
-                yield flush()
+            yield row
     else:
         for row in rows:
-            writer.writerow([cell(value) for value in row])
-            if buffer.tell() >= CHUNK_CHARS:
-                yield flush()
-    yield flush()
+            yield row

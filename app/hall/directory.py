@@ -8,17 +8,14 @@ Every write records who made it (``created_by``, ``updated_by``: the caller's ``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 from uuid import UUID
 
 import msgspec
-from advanced_alchemy.filters import StatementFilter
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
-from sqlalchemy import ColumnElement, UnaryExpression
 
-from app.core.errors import ResourceNotFoundError, constraint_messages
+from app.core.errors import constraint_messages
+from app.core.services import TenantScopedService
 from app.hall.models import Employer, Member, ReferralBook
 
 __all__ = ["BookService", "EmployerService", "MemberService"]
@@ -35,27 +32,8 @@ BOOK_HAS_REGISTRATIONS = (
 )
 
 
-class _HallScoped(SQLAlchemyAsyncRepositoryService[ModelT], Generic[ModelT]):
-    """CRUD where every read and write is limited to one hall and records its author."""
-
-    noun = "row"
-    order: Sequence[UnaryExpression[Any]] = ()
-
-    async def list_for(
-        self, tenant_id: UUID, clauses: Sequence[ColumnElement[bool]], *filters: StatementFilter
-    ) -> tuple[Sequence[ModelT], int]:
-        """The hall's rows in the service's ``order``; ``filters`` page and search."""
-        model = self.repository.model_type
-        return await self.get_many_and_count(
-            *filters, model.tenant_id == tenant_id, *clauses, order_by=list(self.order)
-        )
-
-    async def get_for(self, tenant_id: UUID, item_id: UUID) -> ModelT:
-        model = self.repository.model_type
-        found = await self.get_one_or_none(model.id == item_id, model.tenant_id == tenant_id)
-        if found is None:
-            raise ResourceNotFoundError(f"no {self.noun} {item_id}")
-        return found
+class _HallScoped(TenantScopedService[ModelT], Generic[ModelT]):
+    """The hall's rows; every write records its author."""
 
     async def create_for(self, tenant_id: UUID, actor: str, data: msgspec.Struct) -> ModelT:
         """Insert and commit; ``actor`` (the caller's ``sub``) is its author."""
@@ -67,17 +45,10 @@ class _HallScoped(SQLAlchemyAsyncRepositoryService[ModelT], Generic[ModelT]):
     async def update_for(self, tenant_id: UUID, item_id: UUID, actor: str, changes: msgspec.Struct) -> ModelT:
         """Apply the fields ``changes`` sets (absent ones stay; ``null`` clears) and commit."""
         item = await self.get_for(tenant_id, item_id)
-        for name in changes.__struct_fields__:
-            value = getattr(changes, name)
-            if value is not msgspec.UNSET:
-                setattr(item, name, value)
+        self.apply(item, changes)
         item.updated_by = actor
         await self.update(item, auto_commit=True, auto_expunge=True)
         return await self.get_for(tenant_id, item_id)
-
-    async def delete_for(self, tenant_id: UUID, item_id: UUID) -> None:
-        """Delete, unless other rows still point at it (409, see the repository's messages)."""
-        await self.delete((await self.get_for(tenant_id, item_id)).id, auto_commit=True)
 
 
 class MemberService(_HallScoped[Member]):

@@ -168,12 +168,13 @@ async def _roll_off_lapsed(session: AsyncSession, actor: Actor, today: date, now
         < literal(today, Date),
     )
     rules = RegistrationRules(session)
+    clock = HallClock(actor.timezone)
     for registration in lapsed:
         await rules.roll_off_step(
             actor,
             registration,
             RollOffReason.FAILED_RE_SIGN,
-            f"not re-signed by {HallClock(actor.timezone).day_of(registration.re_sign_deadline).isoformat()}",
+            f"not re-signed by {clock.day_of(registration.re_sign_deadline).isoformat()}",
             now=now,
         )
     await session.commit()

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from app.core.db import native_connection
 from app.core.errors import ResourceNotFoundError
 from app.hall.models import BookRegistration, Member, ReferralBook, RegistrationActivity, RegistrationStatus
-from app.hall.registrations.rules import position_of
+from app.hall.registrations.rules import position_of, positions_of
 from app.hall.registrations.schemas import OutOfWorkEntry, RegistrationRead
 
 __all__ = ["QUEUE_ORDER", "ActivityService", "Books", "out_of_work_page", "read"]
@@ -175,7 +175,8 @@ class Books:
             )
         )
         total = await self.session.scalar(select(func.count()).select_from(BookRegistration).where(*where))
-        return [read(item, await position_of(self.session, item)) for item in found], int(total or 0)
+        places = await positions_of(self.session, found)
+        return [read(item, places.get(item.id)) for item in found], int(total or 0)
 
 
 EntryRow = Row[UUID, UUID, str, str, str, Decimal, datetime, datetime, int]

@@ -9,6 +9,7 @@ request. ``now`` is given by the caller (the API's clock, or a test's) so a rule
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -17,6 +18,7 @@ from uuid import UUID, uuid4
 from sqlalchemy import func, select, text, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from app.core.errors import ResourceNotFoundError, RuleViolationError, StateConflictError
 from app.hall.clock import HallClock, excel_serial
@@ -51,6 +53,7 @@ __all__ = [
     "RegistrationRules",
     "apn_for",
     "position_of",
+    "positions_of",
 ]
 
 MAX_DAILY_REGISTRATIONS = 99
@@ -91,6 +94,27 @@ async def position_of(session: AsyncSession, registration: BookRegistration) -> 
         )
     )
     return int(ahead or 0) + 1
+
+
+async def positions_of(session: AsyncSession, registrations: Sequence[BookRegistration]) -> dict[UUID, int]:
+    """:func:`position_of` of many registrations in one statement (those not ``registered`` are left out)."""
+    waiting = [item.id for item in registrations if item.status == RegistrationStatus.REGISTERED]
+    if not waiting:
+        return {}
+    ahead = aliased(BookRegistration)
+    mine = BookRegistration
+    count = (
+        select(func.count())
+        .where(
+            ahead.book_id == mine.book_id,
+            ahead.status == RegistrationStatus.REGISTERED,
+            tuple_(ahead.applicant_priority_number, ahead.registered_at, ahead.id)
+            < tuple_(mine.applicant_priority_number, mine.registered_at, mine.id),
+        )
+        .scalar_subquery()
+    )
+    rows = await session.execute(select(mine.id, count + 1).where(mine.id.in_(waiting)))
+    return {registration_id: int(position) for registration_id, position in rows}
 
 
 class RegistrationRules:
