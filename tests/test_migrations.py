@@ -168,6 +168,11 @@ async def test_operators_import_a_row_into_every_table_with_plain_sql(database_u
             member["id"],
             book["id"],
         )
+        # book_queue_spans is derived (migration 0011): nobody imports it, the registration's import counted it.
+        spans = await connection.fetchrow("SELECT * FROM book_queue_spans WHERE book_id = $1", book["id"])
+        assert spans is not None
+        assert (spans["span"], spans["waiting"]) == (40966 // 8, 1)
+        filled["book_queue_spans"] = spans
         request = await insert(
             "labor_requests",
             "(tenant_id, employer_id, book_id, request_number, workers_requested, start_date, start_time,"

@@ -15,13 +15,13 @@ from advanced_alchemy.extensions.litestar import (
     EngineConfig,
     SQLAlchemyAsyncConfig,
 )
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.pool import NullPool
 from sqlalchemy.util import greenlet_spawn
 
 from app.config import DatabaseSettings
 
-__all__ = ["MIGRATIONS_DIR", "alchemy_config", "alembic_commands", "native_connection"]
+__all__ = ["MIGRATIONS_DIR", "alchemy_config", "alembic_commands", "engine_of", "native_connection"]
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 VERSION_TABLE = "alembic_version"
@@ -93,3 +93,10 @@ async def native_connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connec
         # A connection that broke (server gone, cut off) is discarded instead of handed to the next request.
         broken = isinstance(driver, asyncpg.Connection) and driver.is_closed()
         await greenlet_spawn(raw.invalidate if broken else raw.close)
+
+
+def engine_of(session: AsyncSession) -> AsyncEngine:
+    """The engine ``session`` was made for (a native statement on its pool, beside the session)."""
+    if not isinstance(session.bind, AsyncEngine):
+        raise TypeError("the session is not bound to an AsyncEngine")
+    return session.bind

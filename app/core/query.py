@@ -22,6 +22,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send, TypeDecodersSequence
 
 __all__ = [
     "ANY_QUERY",
+    "MAX_LIMIT",
     "MAX_OFFSET",
     "QUERY_TYPE_DECODERS",
     "Instant",
@@ -38,7 +39,10 @@ MAX_OFFSET = 1_000_000
 
 _AWARE = Annotated[datetime, msgspec.Meta(tz=True)]
 
-Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Page size")]
+MAX_LIMIT = 200
+"""The largest page any list returns."""
+
+Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="Page size")]
 Offset = Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET, description="Items to skip")]
 
 

@@ -40,6 +40,8 @@ class CsvStream(Stream):
 
 def wants_csv(request: Request[Any, Any, Any]) -> bool:
     """Whether the client asked for the sheet (``Accept: text/csv``) rather than JSON."""
+    if "csv" not in request.headers.get("accept", "").lower():
+        return False  # most calls: no need to parse the header's media ranges
     return request.accept.best_match(["application/json", CSV], default="application/json") == CSV
 
 

@@ -41,10 +41,14 @@ class HallClock:
         return self.at(day, time(0, 0))
 
     def days_later(self, instant: datetime, days: int) -> datetime:
-        """The same wall-clock time ``days`` later in the hall (23 or 25 hours across a DST change)."""
+        """The same wall-clock time ``days`` later in the hall (23 or 25 hours across a DST change).
+
+        Where that wall time happens twice (the clocks go back), the later of the two; where it never happens
+        (they go forward), an hour on. That is PostgreSQL's reading of a wall time too, so the deadline the
+        registration statement computes (migration 0011's ``hall_register``) is this one."""
         local = instant.astimezone(self.zone)
         later = datetime.combine(local.date() + timedelta(days=days), local.time(), self.zone)
-        return later.astimezone(UTC)
+        return max(later.astimezone(UTC), later.replace(fold=1).astimezone(UTC))
 
     def end_of(self, day: date) -> datetime:
         """The instant the hall's ``day`` ends (the next midnight there), in UTC."""

@@ -18,6 +18,7 @@ from decimal import Decimal
 from enum import StrEnum
 from uuid import UUID
 
+from advanced_alchemy.base import DefaultBase
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -48,6 +49,7 @@ __all__ = [
     "BidStatus",
     "BiddingSuspension",
     "BookClassification",
+    "BookQueueSpan",
     "BookRegistration",
     "Dispatch",
     "DispatchMethod",
@@ -360,6 +362,20 @@ class BookRegistration(_HallBase):
 
     member: Mapped[Member] = relationship(Member, foreign_keys=[member_id], lazy="raise")
     book: Mapped[ReferralBook] = relationship(ReferralBook, foreign_keys=[book_id], lazy="raise")
+
+
+class BookQueueSpan(DefaultBase):
+    """How many of a book's registrants wait on the out-of-work list with an APN in one span of eight days
+    (``span`` = APN // 8). Kept by triggers on ``book_registrations`` (migration 0011), never by the
+    application: a list's total is the sum of its spans, and a page or a place far down the list starts at its
+    span instead of walking every registrant before it. A span nobody waits in has no row."""
+
+    __tablename__ = "book_queue_spans"
+    __table_args__ = (CheckConstraint("waiting >= 0", name="waiting_not_negative"),)
+
+    book_id: Mapped[UUID] = mapped_column(ForeignKey("referral_books.id", ondelete="CASCADE"), primary_key=True)
+    span: Mapped[int] = mapped_column(Integer, primary_key=True)
+    waiting: Mapped[int] = mapped_column(Integer)
 
 
 class RegistrationActivity(_HallBase):

@@ -24,6 +24,7 @@ __all__ = [
     "Nudger",
     "emit",
     "event_insert_sql",
+    "nudge_for",
     "nudging",
     "request_nudge",
 ]
@@ -116,6 +117,14 @@ def nudging(nudger: Nudger | None) -> dict[str, Nudger]:
 def request_nudge(session: AsyncSession) -> None:
     """Nudge the workers once this session's transaction commits (nothing happens on rollback)."""
     session.info[_PENDING_NUDGE] = True
+
+
+def nudge_for(session: AsyncSession) -> None:
+    """Nudge the workers now through ``session``'s nudger, for events a statement committed on its own (a native
+    statement in autocommit, outside the session's transaction)."""
+    nudger = session.info.get(NUDGER_KEY)
+    if isinstance(nudger, Nudger):
+        nudger.schedule()
 
 
 class Nudger:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -13,7 +14,9 @@ from litestar.testing import AsyncTestClient
 
 from app.asgi import create_app
 from app.config import Settings
+from app.core.auth import tokens
 from app.core.auth.keys import JWKSFile, JWKSUrl, KeysUnavailableError, parse_jwks
+from app.core.auth.tokens import InvalidTokenError, TokenVerifier
 from tests.jwks_server import JWKSServer
 from tests.tokens import SigningKeys, public_jwk
 
@@ -114,3 +117,57 @@ async def test_an_unreachable_issuer_is_503_not_401(
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
     assert "signing keys are unavailable" in response.json()["detail"]
+
+
+# A verified token is remembered for a minute: the signature is not checked again, the expiry always is.
+
+
+def verifier_for(keys: JWKSUrl, signing_keys: SigningKeys, *, leeway: int = 0) -> TokenVerifier:
+    return TokenVerifier(keys, signing_keys.issuer, signing_keys.audience, leeway_seconds=leeway)
+
+
+async def test_a_remembered_token_still_expires(
+    issuer: JWKSServer, signing_keys: SigningKeys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys = JWKSUrl(issuer.url)
+    verifier = verifier_for(keys, signing_keys)
+    now = time.time()
+    token = signing_keys.mint(exp=int(now) + 5)
+    assert (await verifier.verify(token))["sub"] == "user-1"
+    monkeypatch.setattr(tokens.time, "time", lambda: now + 6)
+    with pytest.raises(InvalidTokenError, match="expired"):
+        await verifier.verify(token)
+    await keys.aclose()
+
+
+async def test_a_remembered_token_is_verified_again_after_a_minute(
+    issuer: JWKSServer, signing_keys: SigningKeys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys = JWKSUrl(issuer.url, max_age=0, min_refresh_interval=0)
+    verifier = verifier_for(keys, signing_keys)
+    token = signing_keys.mint()
+    await verifier.verify(token)
+    issuer.document = {"keys": [public_jwk(signing_keys.ec_key, "test-ec")]}  # the RSA key is withdrawn
+    assert (await verifier.verify(token))["sub"] == "user-1"  # within the minute: remembered
+    later = time.monotonic() + tokens.VERIFIED_CACHE_SECONDS + 1
+    monkeypatch.setattr(tokens.time, "monotonic", lambda: later)
+    with pytest.raises(InvalidTokenError, match="unknown key"):
+        await verifier.verify(token)
+    await keys.aclose()
+
+
+async def test_only_verified_tokens_are_remembered_and_only_so_many(
+    issuer: JWKSServer, signing_keys: SigningKeys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tokens, "VERIFIED_CACHE_SIZE", 3)
+    keys = JWKSUrl(issuer.url)
+    verifier = verifier_for(keys, signing_keys)
+    forged = signing_keys.mint(key=signing_keys.stranger)
+    for _ in range(2):
+        with pytest.raises(InvalidTokenError, match="does not verify"):
+            await verifier.verify(forged)
+    minted = [signing_keys.mint(sub=f"user-{index}") for index in range(5)]
+    for token in minted:
+        await verifier.verify(token)
+    assert list(verifier._verified) == minted[2:]  # the oldest went first; the forged one never came in
+    await keys.aclose()

@@ -9,7 +9,8 @@ not type their tokens keep working).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
@@ -27,6 +28,11 @@ _ACCESS_TOKEN_CLAIM_TYPES = frozenset({"bearer"})
 """Values of the ``typ`` claim (compared without case) that mean an access token."""
 _ACCESS_TOKEN_HEADER_TYPES = frozenset({"jwt", "at+jwt", "application/at+jwt"})
 """Values of the header's ``typ`` (compared without case) an access token may carry."""
+VERIFIED_CACHE_SIZE = 4096
+"""Tokens remembered as verified (an SPA sends the same token with every call until it refreshes it)."""
+VERIFIED_CACHE_SECONDS = 60.0
+"""How long a verified token is taken without checking its signature again: at most this long after its
+signing key leaves the issuer's key set. Its expiry is checked on every call."""
 
 
 class InvalidTokenError(Exception):
@@ -42,9 +48,36 @@ class TokenVerifier:
     audience: str
     leeway_seconds: int = 30
     accept_dev_keys: bool = False
+    _verified: dict[str, tuple[dict[str, Any], float, float]] = field(default_factory=dict, repr=False, compare=False)
+    """Token → its claims, when it expires (epoch seconds, with the leeway) and when to verify it again
+    (monotonic)."""
 
     async def verify(self, token: str) -> dict[str, Any]:
-        """The token's claims, or :class:`InvalidTokenError`; ``KeysUnavailableError`` when no keys load."""
+        """The token's claims, or :class:`InvalidTokenError`; ``KeysUnavailableError`` when no keys load.
+
+        A token verified in the last minute is taken from memory (its signature and claims were checked; its
+        expiry is checked again): checking an RS256 signature is most of what authenticating a call costs.
+        """
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            claims, expires, recheck = remembered
+            if time.time() > expires:
+                del self._verified[token]
+                raise InvalidTokenError("token has expired")
+            if time.monotonic() < recheck:
+                return claims
+            del self._verified[token]
+        claims = await self._verify(token)
+        self._remember(token, claims)
+        return claims
+
+    def _remember(self, token: str, claims: dict[str, Any]) -> None:
+        while len(self._verified) >= VERIFIED_CACHE_SIZE:
+            del self._verified[next(iter(self._verified))]  # the oldest
+        expires = float(claims["exp"]) + self.leeway_seconds
+        self._verified[token] = (claims, expires, time.monotonic() + VERIFIED_CACHE_SECONDS)
+
+    async def _verify(self, token: str) -> dict[str, Any]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:

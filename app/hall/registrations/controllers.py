@@ -20,9 +20,10 @@ from litestar.params import FromPath, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from app.core.auth import Principal, requires_role
+from app.core.auth import Principal, provide_principal, requires_role
 from app.core.errors import ResourceNotFoundError, RuleViolationError, problem_responses
 from app.core.filters import PAGING, Paging
+from app.core.query import Limit, Offset
 from app.core.sheets import CsvStream, csv_operation, sheet, wants_csv
 from app.hall.guards import ADMIN, DISPATCHER, MEMBER, STAFF, is_staff
 from app.hall.models import BookRegistration, RegistrationStatus
@@ -145,31 +146,33 @@ class RegistrationController(Controller):
     async def out_of_work(
         self,
         request: Request[Any, Any, Any],
-        db_session: NamedDependency[AsyncSession],
         db_engine: NamedDependency[AsyncEngine],
-        principal: NamedDependency[Principal],
         book_id: FromPath[UUID],
-        paging: Paging,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> OffsetPagination[OutOfWorkEntry] | CsvStream:
         """Registrants who can be dispatched now (neither exempt nor dispatched), by APN, then registration
         time, then id; `position` is the 1-based place. With `Accept: text/csv`, the whole list as a sheet.
         A member sees only their own line."""
-        books = Books(db_session)
-        if is_staff(principal):
-            if wants_csv(request):
+        # A hall's busiest call, kept lean: a page is one native statement, no ORM session is opened, and the
+        # handler takes one dependency (Litestar resolves two or more in an anyio task group: ~10 % of its CPU).
+        principal = provide_principal(request)
+        csv = wants_csv(request)
+        if is_staff(principal) and not csv:
+            items, total = await out_of_work_page(db_engine, principal.tenant.id, book_id, limit=limit, offset=offset)
+            return OffsetPagination(items=items, total=total, limit=limit, offset=offset)
+        async with AsyncSession(db_engine) as session:
+            books = Books(session)
+            if is_staff(principal):
                 entries = await books.whole_list(principal.tenant.id, book_id)
                 rows = ([getattr(entry, column) for column in OUT_OF_WORK_COLUMNS] for entry in entries)
                 return CsvStream.download(sheet(OUT_OF_WORK_COLUMNS, rows), "out-of-work.csv")
-            items, total = await out_of_work_page(
-                db_engine, principal.tenant.id, book_id, limit=paging.limit, offset=paging.offset
-            )
-            return OffsetPagination(items=items, total=total, limit=paging.limit, offset=paging.offset)
-        member_id = await _member(books, principal)
-        own = await books.own_entry(principal.tenant.id, book_id, member_id)
-        if wants_csv(request):
+            member_id = await _member(books, principal)
+            own = await books.own_entry(principal.tenant.id, book_id, member_id)
+        if csv:
             rows = ([getattr(entry, column) for column in OUT_OF_WORK_COLUMNS] for entry in own)
             return CsvStream.download(sheet(OUT_OF_WORK_COLUMNS, rows), "out-of-work.csv")
-        return OffsetPagination(items=own, total=len(own), limit=paging.limit, offset=0)
+        return OffsetPagination(items=own, total=len(own), limit=limit, offset=0)
 
     # -- reading registrations ---------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from uuid import UUID
 
 from advanced_alchemy.filters import OrderBy, StatementFilter
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.core.db import native_connection
 from app.core.errors import ResourceNotFoundError
+from app.core.query import MAX_LIMIT
 from app.hall.models import BookRegistration, Member, ReferralBook, RegistrationActivity, RegistrationStatus
 from app.hall.registrations.rules import position_of, positions_of
 from app.hall.registrations.schemas import OutOfWorkEntry, RegistrationRead
@@ -202,11 +204,13 @@ async def out_of_work_page(
 ) -> tuple[list[OutOfWorkEntry], int]:
     """Rule 2: a page of the book's registrants who can be dispatched now, in queue order, and how many there are.
 
-    The busiest read of a hall, so one native statement (no transaction, no ORM): the book check, the count
-    and the page, each an index walk along ``ix_book_registrations_queue``.
+    The busiest read of a hall, so one native statement (no transaction, no ORM): the book check; the total,
+    summed over the list's spans (``book_queue_spans``); the page, found by its first span there and walked
+    from that span's first registrant along ``ix_book_registrations_queue``, so a page far down the list costs
+    about what the first does.
     """
     async with native_connection(engine) as connection:
-        rows = await connection.fetch(_PAGE, book_id, tenant_id, offset, limit)
+        rows = await connection.fetch(_page_statement(limit), book_id, tenant_id, offset)
     if not rows[0]["found"]:
         raise ResourceNotFoundError(f"no book {book_id}")
     entries = [
@@ -228,24 +232,39 @@ async def out_of_work_page(
     return entries, int(rows[0]["total"])
 
 
-_PAGE = """
-    SELECT meta.found, meta.total, entry.*
-    FROM (
+@cache
+def _page_statement(limit: int) -> str:
+    """The page's statement for pages of ``limit`` (1 to 200, so at most 200 statements). The limit is written
+    into it, not passed: PostgreSQL plans a prepared statement once for every call only if that plan is as
+    good as one made for the call's values, and for ``LIMIT $n`` it must assume a tenth of the list, which
+    makes a plan that reads every member. With the limit known, the one plan fits every call."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValueError(f"a page holds 1 to {MAX_LIMIT} entries, not {limit}")
+    return f"""
+    WITH spans AS (
+        SELECT span, waiting, sum(waiting) OVER (ORDER BY span) AS through
+        FROM book_queue_spans WHERE book_id = $1
+    ), first_span AS (
+        SELECT span * 8 AS apn, through - waiting AS before FROM spans WHERE through > $3 ORDER BY span LIMIT 1
+    ), meta AS (
         SELECT EXISTS (SELECT 1 FROM referral_books WHERE id = $1 AND tenant_id = $2) AS found,
-               (SELECT count(*) FROM book_registrations WHERE book_id = $1 AND status = 'registered') AS total
-    ) AS meta
+               coalesce((SELECT max(through) FROM spans), 0) AS total
+    )
+    SELECT meta.found, meta.total, entry.*
+    FROM meta
     LEFT JOIN LATERAL (
         SELECT r.id, r.member_id, m.member_number, m.first_name, m.last_name, r.applicant_priority_number,
                r.registered_at, r.re_sign_deadline, r.check_marks
         FROM (SELECT id FROM book_registrations
               WHERE book_id = $1 AND status = 'registered'
+                AND applicant_priority_number >= (SELECT apn FROM first_span)
               ORDER BY applicant_priority_number, registered_at, id
-              OFFSET $3 LIMIT $4) AS page
+              OFFSET $3 - (SELECT before FROM first_span) LIMIT {int(limit)}) AS page
         JOIN book_registrations AS r ON r.id = page.id
         JOIN members AS m ON m.id = r.member_id
         WHERE meta.found
     ) AS entry ON true
     ORDER BY entry.applicant_priority_number, entry.registered_at, entry.id
-"""
-"""One row with a null entry when the page is empty; ``found`` is false for another tenant's book (asyncpg's
-native ``$n`` parameters: it runs on the pool's driver connection)."""
+    """  # noqa: S608  (the limit is an int checked above)
+    # One row with a null entry when the page is empty; ``found`` is false for another tenant's book (asyncpg's
+    # native ``$n`` parameters: it runs on the pool's driver connection).

@@ -15,11 +15,12 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID, uuid4
 
-from sqlalchemy import func, select, text, tuple_
+import asyncpg
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
+from app.core.db import engine_of, native_connection
 from app.core.errors import ResourceNotFoundError, RuleViolationError, StateConflictError
 from app.hall.clock import HallClock, excel_serial
 from app.hall.events import (
@@ -42,7 +43,7 @@ from app.hall.models import (
     RegistrationStatus,
     RollOffReason,
 )
-from app.outbox.emit import event_insert_sql, request_nudge
+from app.outbox.emit import event_insert_sql, nudge_for
 
 __all__ = [
     "LONG_EXEMPTIONS",
@@ -82,18 +83,22 @@ def apn_for(day: date, k: int) -> Decimal:
 
 async def position_of(session: AsyncSession, registration: BookRegistration) -> int | None:
     """Rule 2: the 1-based place on the book's out-of-work list; none unless ``registered`` (not exempt or
-    dispatched). Ties on the APN go by ``registered_at``, then ``id``."""
+    dispatched). Ties on the APN go by ``registered_at``, then ``id``. The database's ``queue_position``
+    (migration 0011) counts the registrants of the APN spans before the registration's span
+    (``book_queue_spans``), then those of its span ahead of it."""
     if registration.status != RegistrationStatus.REGISTERED:
         return None
-    ahead = await session.scalar(
-        select(func.count()).where(
-            BookRegistration.book_id == registration.book_id,
-            BookRegistration.status == RegistrationStatus.REGISTERED,
-            tuple_(BookRegistration.applicant_priority_number, BookRegistration.registered_at, BookRegistration.id)
-            < tuple_(registration.applicant_priority_number, registration.registered_at, registration.id),
+    place = await session.scalar(
+        select(
+            func.queue_position(
+                registration.book_id,
+                registration.applicant_priority_number,
+                registration.registered_at,
+                registration.id,
+            )
         )
     )
-    return int(ahead or 0) + 1
+    return int(place or 0)
 
 
 async def positions_of(session: AsyncSession, registrations: Sequence[BookRegistration]) -> dict[UUID, int]:
@@ -101,19 +106,13 @@ async def positions_of(session: AsyncSession, registrations: Sequence[BookRegist
     waiting = [item.id for item in registrations if item.status == RegistrationStatus.REGISTERED]
     if not waiting:
         return {}
-    ahead = aliased(BookRegistration)
-    mine = BookRegistration
-    count = (
-        select(func.count())
-        .where(
-            ahead.book_id == mine.book_id,
-            ahead.status == RegistrationStatus.REGISTERED,
-            tuple_(ahead.applicant_priority_number, ahead.registered_at, ahead.id)
-            < tuple_(mine.applicant_priority_number, mine.registered_at, mine.id),
-        )
-        .scalar_subquery()
+    place = func.queue_position(
+        BookRegistration.book_id,
+        BookRegistration.applicant_priority_number,
+        BookRegistration.registered_at,
+        BookRegistration.id,
     )
-    rows = await session.execute(select(mine.id, count + 1).where(mine.id.in_(waiting)))
+    rows = await session.execute(select(BookRegistration.id, place).where(BookRegistration.id.in_(waiting)))
     return {registration_id: int(position) for registration_id, position in rows}
 
 
@@ -128,61 +127,48 @@ class RegistrationRules:
     async def register(self, actor: Actor, book_id: UUID, member_id: UUID, *, now: datetime) -> Placed:
         """Rule 1: put an active member on an active book with APN = serial(today) + k/100.
 
-        k is the order of the day's registrations on the book. The book's row is locked first (its own
-        statement, so the next one sees every registration committed before the lock was granted), then one
-        statement takes k, inserts the registration, places it, and writes its trace and its event; the
-        commit releases the lock. Concurrent registrations on a book wait for each other for those two
-        statements only, and never share a number; a 100th on one day is refused (409).
+        k is the order of the day's registrations on the book. One statement, committed on its own, does it
+        all: the database's ``hall_register`` (migration 0011) locks the book's row, then reads what the rule
+        checks, k and the place, each after the lock, and writes the registration if the checks pass; the
+        statement adds its trace and its event. Concurrent registrations on a book wait for each other only
+        while that statement runs, and never share a number; a 100th on one day is refused (409).
         """
-        clock = HallClock(actor.timezone)
-        checked = (
-            await self.session.execute(
-                _LOCK_BOOK_FOR_REGISTRATION, {"book": book_id, "member": member_id, "tenant": actor.tenant_id}
-            )
-        ).one_or_none()
-        if checked is None:
+        registration_id = uuid4()
+        async with native_connection(engine_of(self.session)) as connection:
+            try:
+                row = await connection.fetchrow(
+                    _REGISTER, registration_id, actor.tenant_id, book_id, member_id, now, actor.timezone, actor.sub
+                )
+            except asyncpg.UniqueViolationError as error:  # only if a write went round the book's lock
+                if error.constraint_name == "uq_book_registrations_active":
+                    raise StateConflictError(
+                        "rule 1: the member already has an active registration on the book"
+                    ) from None
+                raise
+        if row is None:
             raise ResourceNotFoundError(f"no book {book_id}")
-        if checked.member_number is None:
+        if row["member_number"] is None:
             raise ResourceNotFoundError(f"no member {member_id}")
-        _check_registrable(checked.code, checked.is_active, checked.member_number, checked.member_status, checked.taken)
-        day = clock.day_of(now)
-        parameters = {
-            "id": uuid4(),
-            "tenant": actor.tenant_id,
-            "member": member_id,
-            "book": book_id,
-            "serial": Decimal(excel_serial(day)),
-            "now": now,
-            "deadline": clock.days_later(now, checked.re_sign_days),
-            "actor": actor.sub,
-        }
-        try:
-            row = (await self.session.execute(_REGISTER, parameters)).one()
-        except IntegrityError as error:  # the same member on the same book, registered by someone else meanwhile
-            await self.session.rollback()
-            if "uq_book_registrations_active" in str(error.orig):
-                raise StateConflictError(
-                    f"rule 1: member {checked.member_number} already has an active registration on book {checked.code}"
-                ) from None
-            raise
-        if row.applicant_priority_number is None:
-            await self.session.rollback()
+        _check_registrable(
+            row["book_code"], row["book_active"], row["member_number"], row["member_status"], row["taken"]
+        )
+        if row["applicant_priority_number"] is None:
+            day = HallClock(actor.timezone).day_of(now)
             raise StateConflictError(
-                f"rule 1: book {checked.code} has taken {MAX_DAILY_REGISTRATIONS} registrations on {day.isoformat()}; "
-                "a 100th would share the next day's priority number"
+                f"rule 1: book {row['book_code']} has taken {MAX_DAILY_REGISTRATIONS} registrations on "
+                f"{day.isoformat()}; a 100th would share the next day's priority number"
             )
-        request_nudge(self.session)  # the event was written by the statement, not by emit()
-        await self.session.commit()
+        nudge_for(self.session)  # the statement committed its event
         registration = BookRegistration(
-            id=parameters["id"],
+            id=registration_id,
             tenant_id=actor.tenant_id,
             member_id=member_id,
             book_id=book_id,
-            applicant_priority_number=row.applicant_priority_number,
+            applicant_priority_number=row["applicant_priority_number"],
             registered_at=now,
             status=RegistrationStatus.REGISTERED,
             last_re_sign_at=None,
-            re_sign_deadline=parameters["deadline"],
+            re_sign_deadline=row["re_sign_deadline"],
             check_marks=0,
             last_check_mark_on=None,
             short_call_restorations=0,
@@ -191,7 +177,7 @@ class RegistrationRules:
             created_by=actor.sub,
             updated_by=actor.sub,
         )
-        return Placed(registration, row.position)
+        return Placed(registration, row["position"])
 
     async def import_registration(
         self,
@@ -696,20 +682,8 @@ def _check_registrable(
         )
 
 
-_LOCK_BOOK_FOR_REGISTRATION = text("""
-    SELECT b.code, b.is_active, b.re_sign_days, m.member_number, m.status AS member_status,
-           EXISTS (SELECT 1 FROM book_registrations AS r
-                   WHERE r.member_id = :member AND r.book_id = b.id
-                     AND r.status IN ('registered', 'dispatched', 'exempt')) AS taken
-    FROM referral_books AS b LEFT JOIN members AS m ON m.id = :member AND m.tenant_id = :tenant
-    WHERE b.id = :book AND b.tenant_id = :tenant
-    FOR NO KEY UPDATE OF b
-""")
-"""Rule 1, first statement: the book's row locked (FOR NO KEY UPDATE: other registrations of the book wait,
-foreign-key checks do not) with what the rule checks."""
-
 _CREATED_EVENT = event_insert_sql(
-    source="placed AS p",
+    source="created AS p",
     aggregate_type=AGGREGATE,
     aggregate_id="p.id",
     event_type=REGISTRATION_CREATED,
@@ -725,35 +699,24 @@ _CREATED_EVENT = event_insert_sql(
     },
     tenant_id="p.tenant_id",
 )
-_REGISTER = text(f"""
-    WITH k AS (
-        SELECT coalesce(floor((max(applicant_priority_number) - CAST(:serial AS numeric)) * 100)::int, 0) + 1 AS k
-        FROM book_registrations
-        WHERE book_id = :book AND applicant_priority_number >= CAST(:serial AS numeric)
-          AND applicant_priority_number < CAST(:serial AS numeric) + 1
-    ), registered AS (
-        INSERT INTO book_registrations (id, tenant_id, member_id, book_id, applicant_priority_number, registered_at,
-                                        status, re_sign_deadline, created_by, updated_by, created_at, updated_at)
-        SELECT :id, :tenant, :member, :book, CAST(:serial AS numeric) + k.k / 100.0, :now, 'registered',
-               :deadline, :actor, :actor, :now, :now
-        FROM k WHERE k.k <= {MAX_DAILY_REGISTRATIONS}
-        RETURNING id, tenant_id, member_id, book_id, applicant_priority_number, registered_at
-    ), placed AS (
-        SELECT r.*, 1 + (SELECT count(*) FROM book_registrations AS o
-                         WHERE o.book_id = r.book_id AND o.status = 'registered'
-                           AND (o.applicant_priority_number, o.registered_at, o.id)
-                             < (r.applicant_priority_number, r.registered_at, r.id)) AS position
-        FROM registered AS r
+_REGISTER = f"""
+    WITH placed AS MATERIALIZED (
+        SELECT * FROM hall_register($1, $2, $3, $4, $5, $6, $7, {MAX_DAILY_REGISTRATIONS})
+    ), created AS (
+        SELECT $1::uuid AS id, $2::uuid AS tenant_id, $4::uuid AS member_id, $3::uuid AS book_id,
+               p.applicant_priority_number, $5::timestamptz AS registered_at, p.position
+        FROM placed AS p WHERE p.applicant_priority_number IS NOT NULL
     ), traced AS (
         INSERT INTO registration_activities (tenant_id, registration_id, member_id, book_id, action, new_status,
                                              new_position, performed_by, at, created_by, updated_by)
-        SELECT tenant_id, id, member_id, book_id, 'registered', 'registered', position, :actor, :now, :actor, :actor
-        FROM placed
+        SELECT tenant_id, id, member_id, book_id, 'registered', 'registered', position, $7, $5, $7, $7
+        FROM created
     ), event AS (
         {_CREATED_EVENT}
     )
-    SELECT p.applicant_priority_number, p.position FROM k LEFT JOIN placed AS p ON true
-""")  # noqa: S608  (built from constants)
-"""Rule 1, second statement: k, the registration, its place, its trace row and ``registration.created``; no
-row is written when k would pass 99 (the APN comes back null). The place counts the registrations committed
-before the lock (this statement's snapshot), so it is exact."""
+    SELECT * FROM placed
+"""  # noqa: S608  (built from constants)
+"""Rule 1 in one statement (asyncpg's ``$n``: registration id, tenant, book, member, now, the hall's zone, the
+actor): ``hall_register`` (migration 0011) locks the book, reads what the rule checks, takes k, writes the
+registration and places it; the statement adds its trace row and ``registration.created``. No row: no such
+book; a null APN: nothing was written (a check refused it, or k would pass 99)."""
