@@ -266,6 +266,53 @@ main.add_command(serve, name="api")
 main.add_command(db_upgrade, name="migrate")
 
 
+# --- hall: the hiring hall's fairness record ---
+
+
+@main.group()
+def hall() -> None:
+    """The hiring hall's books."""
+
+
+@hall.command("verify")
+@click.option("--tenant", "tenant_slug", required=True, metavar="SLUG", help="The hall's tenant slug.")
+def hall_verify(tenant_slug: str) -> None:
+    """Replay every book's trace from the start and check each place and each dispatch against the rules.
+
+    Lists any dispatch that passed over an eligible registrant without a recorded reason, and any position
+    change with no rule behind it; exits 1 if there is one, 0 when the hall's history is clean.
+    """
+    import time
+
+    from sqlalchemy import select
+
+    from app.hall.dispatch.fairness import VerifyReport, verify
+    from app.tenants.models import Tenant, TenantKind
+
+    async def run() -> VerifyReport:
+        async with _session() as session:
+            await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            tenant = await session.scalar(select(Tenant).where(Tenant.slug == tenant_slug))
+            if tenant is None or tenant.kind != TenantKind.HALL:
+                raise click.ClickException(f"no hall tenant {tenant_slug!r}")
+            return await verify(session, tenant.id)
+
+    started = time.perf_counter()
+    report = asyncio.run(run())
+    elapsed = time.perf_counter() - started
+    for finding in report.findings:
+        click.echo(str(finding))
+    summary = (
+        f"{tenant_slug}: {report.books} books, {report.activities} trace rows, {report.dispatches} dispatches "
+        f"replayed in {elapsed:.2f}s: "
+    )
+    if report.clean:
+        click.echo(summary + "clean")
+        return
+    click.echo(summary + f"{len(report.findings)} findings", err=True)
+    sys.exit(1)
+
+
 # --- groupme: keep each team's GroupMe group in step with the roster (rules in app.club.groupme) ---
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from enum import Enum
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import msgspec
@@ -33,6 +33,8 @@ from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalErr
 from sqlalchemy.exc import IntegrityError as SQLIntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+T = TypeVar("T")
+
 __all__ = [
     "DEFAULT_CONFLICT",
     "PROBLEM_MEDIA_TYPE",
@@ -42,6 +44,7 @@ __all__ = [
     "RuleViolationError",
     "StateConflictError",
     "constraint_messages",
+    "found",
     "problem_exception_handlers",
     "problem_responses",
     "problem_type",
@@ -321,3 +324,11 @@ _RESPONSE_DESCRIPTIONS = {
 def problem_exception_handlers() -> dict[type[Exception] | int, Any]:
     """Litestar ``exception_handlers``: every exception becomes problem+json."""
     return {Exception: problem_response}
+
+
+def found(value: T | None, what: str) -> T:
+    """``value``, or a 404 naming ``what`` when it is missing (also where a foreign key already promises it:
+    a row read by another statement may be gone by now only if the database was changed by hand)."""
+    if value is None:
+        raise ResourceNotFoundError(f"no {what}")
+    return value

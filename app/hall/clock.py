@@ -10,7 +10,18 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-__all__ = ["EXCEL_EPOCH", "HallClock", "excel_serial"]
+__all__ = [
+    "EXCEL_EPOCH",
+    "REQUEST_CUTOFF",
+    "HallClock",
+    "excel_serial",
+    "is_working_day",
+    "next_working_day",
+    "working_days_between",
+]
+
+REQUEST_CUTOFF = time(15, 0)
+"""Rule 7: a labor request received at or after this time of the hall's day counts from the next working day."""
 
 EXCEL_EPOCH = date(1899, 12, 30)
 """Day 0 of spreadsheet serial dates (the hall's historical APNs come from spreadsheets)."""
@@ -19,6 +30,28 @@ EXCEL_EPOCH = date(1899, 12, 30)
 def excel_serial(day: date) -> int:
     """Days since 1899-12-30: 2012-02-27 → 40966."""
     return (day - EXCEL_EPOCH).days
+
+
+def is_working_day(day: date) -> bool:
+    """A working day is Monday to Friday (the hall's calendar has no holiday table)."""
+    return day.weekday() < 5
+
+
+def next_working_day(day: date) -> date:
+    """The first working day after ``day``."""
+    following = day + timedelta(days=1)
+    while not is_working_day(following):
+        following += timedelta(days=1)
+    return following
+
+
+def working_days_between(first: date, last: date) -> int:
+    """How many working days from ``first`` through ``last`` (both included); 0 if ``last`` is before ``first``."""
+    if last < first:
+        return 0
+    weeks, rest = divmod((last - first).days + 1, 7)
+    extra = sum(1 for offset in range(rest) if is_working_day(first + timedelta(days=offset)))
+    return weeks * 5 + extra
 
 
 class HallClock:
@@ -49,6 +82,15 @@ class HallClock:
         local = instant.astimezone(self.zone)
         later = datetime.combine(local.date() + timedelta(days=days), local.time(), self.zone)
         return max(later.astimezone(UTC), later.replace(fold=1).astimezone(UTC))
+
+    def counts_from(self, received: datetime) -> date:
+        """Rule 7: the hall's day a labor request received at ``received`` counts from: that day if it is a
+        working day and the request came before 15:00, else the next working day."""
+        local = received.astimezone(self.zone)
+        day = local.date()
+        if is_working_day(day) and local.time() < REQUEST_CUTOFF:
+            return day
+        return next_working_day(day)
 
     def end_of(self, day: date) -> datetime:
         """The instant the hall's ``day`` ends (the next midnight there), in UTC."""

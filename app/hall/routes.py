@@ -6,6 +6,7 @@ from litestar import Router
 from litestar.types import ControllerRouterHandler
 
 from app.hall.controllers import BookController, EmployerController, MemberController
+from app.hall.dispatch.controllers import DispatchController, LaborRequestController
 from app.hall.guards import hall_tenants_only
 from app.hall.registrations.controllers import RegistrationController
 
@@ -18,6 +19,8 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     EmployerController,
     BookController,
     RegistrationController,
+    LaborRequestController,
+    DispatchController,
 ]
 """One controller per resource (members, employers, books, registrations, …)."""
 

@@ -8,8 +8,9 @@ only finds what is still due), and several workers may run it at once: each clai
 ``FOR UPDATE SKIP LOCKED`` and commits a batch at a time.
 
 The steps, in order: planned exemptions begin, finished exemptions end (rule 6), registrations past
-deadline + grace roll off as ``failed_re_sign`` (rule 3), and ``registration.re_sign_due`` is emitted
-once per deadline (rule 3).
+deadline + grace roll off as ``failed_re_sign`` (rule 3), ``registration.re_sign_due`` is emitted once per
+deadline (rule 3), requests past their start date expire (rule 7) and internet dispatches not checked in by
+15:00 on their start date become no-shows (rule 10; :mod:`app.hall.dispatch.daily`).
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ from sqlalchemy import Date, cast, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.hall.clock import HallClock
+from app.hall.dispatch.daily import expire_requests, mark_no_shows
 from app.hall.events import REGISTRATION_RE_SIGN_DUE, RegistrationReSignDue, emit_about
 from app.hall.models import SYSTEM, ActivityAction, BookRegistration, ReferralBook, RegistrationStatus, RollOffReason
-from app.hall.registrations.rules import Actor, RegistrationRules, position_of
+from app.hall.registrations.rules import Actor, RegistrationRules, lock_books, position_of
 from app.tenants.models import Tenant, TenantKind
 
 __all__ = ["BATCH", "REMIND_DAYS", "DailyReport", "run_daily"]
@@ -45,6 +47,8 @@ class DailyReport:
     exemptions_ended: int = 0
     rolled_off: int = 0
     reminded: int = 0
+    requests_expired: int = 0
+    no_shows: int = 0
     halls: list[str] = field(default_factory=list)
 
 
@@ -63,6 +67,8 @@ async def run_daily(session_maker: Callable[[], AsyncSession], *, now: datetime)
         report.exemptions_ended += counts[1]
         report.rolled_off += counts[2]
         report.reminded += counts[3]
+        report.requests_expired += await expire_requests(session_maker, actor, today)
+        report.no_shows += await mark_no_shows(session_maker, actor, now)
         report.halls.append(slug)
     logger.info(
         "hall_daily_run",
@@ -71,6 +77,8 @@ async def run_daily(session_maker: Callable[[], AsyncSession], *, now: datetime)
         exemptions_ended=report.exemptions_ended,
         rolled_off=report.rolled_off,
         reminded=report.reminded,
+        requests_expired=report.requests_expired,
+        no_shows=report.no_shows,
     )
     return report
 
@@ -97,8 +105,15 @@ def _hall_day(column: object, timezone: str) -> object:
     return cast(func.timezone(timezone, column), Date)
 
 
-async def _claim(session: AsyncSession, *where: object) -> list[BookRegistration]:
-    """A batch of the tenant's registrations matching ``where``, locked; rows another worker holds are skipped."""
+async def _claim(session: AsyncSession, *where: object, tenant_id: UUID | None = None) -> list[BookRegistration]:
+    """A batch of the tenant's registrations matching ``where``, locked; rows another worker holds are skipped.
+
+    A step that moves places names its ``tenant_id``: the hall's books are locked first (the order every
+    change of places takes, :func:`~app.hall.registrations.rules.lock_books`), so a batch and a dispatch on
+    the same book never interleave."""
+    if tenant_id is not None:
+        books = await session.scalars(select(ReferralBook.id).where(ReferralBook.tenant_id == tenant_id))
+        await lock_books(session, list(books))
     found = await session.scalars(
         select(BookRegistration)
         .where(*where)  # type: ignore[arg-type]
@@ -117,6 +132,7 @@ async def _start_exemptions(session: AsyncSession, actor: Actor, today: date, no
         BookRegistration.status == RegistrationStatus.REGISTERED,
         BookRegistration.exempt_start <= today,
         BookRegistration.exempt_end >= today,
+        tenant_id=actor.tenant_id,
     )
     rules = RegistrationRules(session)
     for registration in due:
@@ -144,6 +160,7 @@ async def _end_exemptions(session: AsyncSession, actor: Actor, today: date, now:
         session,
         BookRegistration.tenant_id == actor.tenant_id,
         BookRegistration.exempt_end < today,
+        tenant_id=actor.tenant_id,
     )
     rules = RegistrationRules(session)
     books = await _books(session, {registration.book_id for registration in due})
@@ -166,6 +183,7 @@ async def _roll_off_lapsed(session: AsyncSession, actor: Actor, today: date, now
         BookRegistration.book_id == ReferralBook.id,
         _hall_day(BookRegistration.re_sign_deadline, actor.timezone) + ReferralBook.grace_period_days
         < literal(today, Date),
+        tenant_id=actor.tenant_id,
     )
     rules = RegistrationRules(session)
     clock = HallClock(actor.timezone)

@@ -53,6 +53,7 @@ __all__ = [
     "Placed",
     "RegistrationRules",
     "apn_for",
+    "lock_books",
     "position_of",
     "positions_of",
 ]
@@ -344,6 +345,25 @@ class RegistrationRules:
         today = HallClock(actor.timezone).day_of(now)
         if registration.last_check_mark_on == today:
             raise StateConflictError(f"rule 4: the registration already has a check mark on {today.isoformat()}")
+        await self.check_mark_step(
+            actor, registration, book, reason=reason, labor_request_id=labor_request_id, today=today, now=now
+        )
+        await self.session.commit()
+        return registration
+
+    async def check_mark_step(
+        self,
+        actor: Actor,
+        registration: BookRegistration,
+        book: ReferralBook,
+        *,
+        reason: str,
+        labor_request_id: UUID | None,
+        today: date,
+        now: datetime,
+    ) -> None:
+        """Rule 4's mark on a registered registrant not yet marked ``today``, and the roll-off it may bring (the
+        caller has checked both; not committed)."""
         position = await position_of(self.session, registration)
         registration.check_marks += 1
         registration.last_check_mark_on = today
@@ -367,8 +387,6 @@ class RegistrationRules:
                 f"check mark {registration.check_marks} of at most {book.max_check_marks}",
                 now=now,
             )
-        await self.session.commit()
-        return registration
 
     async def restore_check_mark(
         self, actor: Actor, registration_id: UUID, mark: int, *, reason: str, now: datetime
@@ -554,7 +572,15 @@ class RegistrationRules:
         return registration
 
     async def roll_off_step(
-        self, actor: Actor, registration: BookRegistration, reason: RollOffReason, note: str, *, now: datetime
+        self,
+        actor: Actor,
+        registration: BookRegistration,
+        reason: RollOffReason,
+        note: str,
+        *,
+        now: datetime,
+        labor_request_id: UUID | None = None,
+        dispatch_id: UUID | None = None,
     ) -> None:
         """Off the book with ``reason``: the trace row and ``registration.rolled_off`` (not committed)."""
         previous_position = await position_of(self.session, registration)
@@ -573,6 +599,8 @@ class RegistrationRules:
             new_position=None,
             reason=f"{reason.value}: {note}",
             now=now,
+            labor_request_id=labor_request_id,
+            dispatch_id=dispatch_id,
         )
         emit_about(
             self.session,
@@ -586,17 +614,28 @@ class RegistrationRules:
     # -- shared steps ------------------------------------------------------------------------------------
 
     async def _locked(self, actor: Actor, registration_id: UUID) -> tuple[BookRegistration, ReferralBook]:
-        """The tenant's registration, locked until the commit (two dispatchers cannot both mark it), and its book."""
+        """The tenant's registration and its book, both locked until the commit.
+
+        The book first (:func:`lock_books`): every change that can move a place on a book's list holds its
+        book's lock, so changes on one book commit in the order they were traced and each recorded place is
+        exact (``rollcall hall verify`` replays them). Then the registration: two dispatchers cannot both mark it.
+        """
+        book_id = await self.session.scalar(
+            select(BookRegistration.book_id).where(
+                BookRegistration.id == registration_id, BookRegistration.tenant_id == actor.tenant_id
+            )
+        )
+        if book_id is None:
+            raise ResourceNotFoundError(f"no registration {registration_id}")
+        book = (await lock_books(self.session, [book_id]))[book_id]
         registration = await self.session.scalar(
             select(BookRegistration)
-            .where(BookRegistration.id == registration_id, BookRegistration.tenant_id == actor.tenant_id)
+            .where(BookRegistration.id == registration_id)
             .with_for_update()
+            .execution_options(populate_existing=True)
         )
-        if registration is None:
+        if registration is None:  # pragma: no cover  (registrations are never deleted)
             raise ResourceNotFoundError(f"no registration {registration_id}")
-        book = await self.session.get(ReferralBook, registration.book_id)
-        if book is None:  # pragma: no cover  (a foreign key guarantees it)
-            raise ResourceNotFoundError(f"no book {registration.book_id}")
         return registration, book
 
     async def _ensure_not_re_registered(self, registration: BookRegistration, book: ReferralBook) -> None:
@@ -625,6 +664,7 @@ class RegistrationRules:
         now: datetime,
         reason: str | None = None,
         labor_request_id: UUID | None = None,
+        dispatch_id: UUID | None = None,
     ) -> None:
         """Rule 12: the append-only row of this change, in the same transaction, stamped with the rule's time
         (its ``seq`` orders rows of one instant)."""
@@ -640,6 +680,7 @@ class RegistrationRules:
                 previous_position=previous_position,
                 new_position=new_position,
                 labor_request_id=labor_request_id,
+                dispatch_id=dispatch_id,
                 reason=reason,
                 performed_by=actor.sub,
                 at=now,
@@ -647,6 +688,24 @@ class RegistrationRules:
                 updated_by=actor.sub,
             )
         )
+
+
+async def lock_books(session: AsyncSession, book_ids: Sequence[UUID]) -> dict[UUID, ReferralBook]:
+    """Lock ``book_ids`` (``FOR NO KEY UPDATE``, in id order so two callers never wait on each other in a
+    circle) until the commit, and return them. Every change of a place on a book's list takes its book's lock
+    before it reads a place, as registration (``hall_register``) does: the trace's order is then the order of
+    the changes, and a replay of it finds every recorded place again."""
+    ordered = sorted(set(book_ids))
+    if not ordered:
+        return {}
+    books = await session.scalars(
+        select(ReferralBook)
+        .where(ReferralBook.id.in_(ordered))
+        .order_by(ReferralBook.id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    )
+    return {book.id: book for book in books}
 
 
 def grace_ends(clock: HallClock, deadline: datetime, grace_days: int) -> date:
