@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import Settings
 from app.core.db import alchemy_config
+from app.hall.dispatch.requests import LaborRequestRules
+from app.hall.dispatch.rules import DispatchRules
 from app.hall.models import (
     BookRegistration,
     LaborRequest,
@@ -110,6 +112,40 @@ class HallKit:
         actor = kwargs.pop("actor", None) or self.actor()
         async with self.session_maker() as session:
             return await getattr(RegistrationRules(session), rule)(actor, *args, **kwargs)  # type: ignore[no-any-return]
+
+    async def employer(self, name: str = "Bright Electric") -> UUID:
+        rows = await self.sql(
+            "INSERT INTO employers (tenant_id, name) VALUES (:t, :n) RETURNING id", t=self.tenant_id, n=name
+        )
+        return UUID(str(rows[0].id))
+
+    async def request(
+        self, book_id: UUID, now: datetime, *, employer_id: UUID | None = None, **values: Any
+    ) -> LaborRequest:
+        """A labor request taken through rule 7 at ``now`` (defaults: 1 worker, starting 07:00 on 2026-12-07,
+        20 working days)."""
+        body = {
+            "employer_id": employer_id or await self.employer(),
+            "book_id": book_id,
+            "workers_requested": 1,
+            "start_date": date(2026, 12, 7),
+            "start_time": time(7, 0),
+            "estimated_duration_days": 20,
+            **values,
+        }
+        return await self.requests("create", body, now=now)
+
+    async def requests(self, rule: str, *args: Any, **kwargs: Any) -> Any:
+        """Run one :class:`LaborRequestRules` method in a session of its own (it commits)."""
+        actor = kwargs.pop("actor", None) or self.actor()
+        async with self.session_maker() as session:
+            return await getattr(LaborRequestRules(session), rule)(actor, *args, **kwargs)
+
+    async def dispatching(self, rule: str, *args: Any, **kwargs: Any) -> Any:
+        """Run one :class:`DispatchRules` method in a session of its own (it commits)."""
+        actor = kwargs.pop("actor", None) or self.actor()
+        async with self.session_maker() as session:
+            return await getattr(DispatchRules(session), rule)(actor, *args, **kwargs)
 
     async def register(self, book_id: UUID, member_id: UUID, now: datetime) -> BookRegistration:
         async with self.session_maker() as session:
