@@ -84,13 +84,12 @@ class HallClock:
         return max(later.astimezone(UTC), later.replace(fold=1).astimezone(UTC))
 
     def counts_from(self, received: datetime) -> date:
-        """Rule 7: the hall's day a labor request received at ``received`` counts from: that day if it is a
-        working day and the request came before 15:00, else the next working day."""
+        """Rule 7: the hall's day a labor request received at ``received`` counts from: that day if it came
+        before 15:00, else the next working day (a request taken on a Saturday morning counts from that
+        Saturday, as the rule says; one taken on a Friday or Saturday afternoon, from Monday)."""
         local = received.astimezone(self.zone)
         day = local.date()
-        if is_working_day(day) and local.time() < REQUEST_CUTOFF:
-            return day
-        return next_working_day(day)
+        return day if local.time() < REQUEST_CUTOFF else next_working_day(day)
 
     def end_of(self, day: date) -> datetime:
         """The instant the hall's ``day`` ends (the next midnight there), in UTC."""

@@ -124,7 +124,7 @@ class LaborRequestController(Controller):
         principal: NamedDependency[Principal],
         data: Annotated[LaborRequestCreate, body(LaborRequestCreate)],
     ) -> LaborRequestRead:
-        """Numbered `REQyyyymmdd-NNNN` by the hall's day of receipt. Received after 15:00 (or on a weekend) it
+        """Numbered `REQyyyymmdd-NNNN` by the hall's day of receipt. Received after 15:00 it
         counts from the next working day, and cannot start before it (422). 10 working days or fewer make a
         short call; short calls, starts before 06:00, specialty, MOU-jobsite and under-scale requests give no
         check marks (`no_check_mark_reason` says which). With online bidding, members bid from 17:30 the day

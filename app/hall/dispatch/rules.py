@@ -137,7 +137,7 @@ class DispatchRules:
         counts_from = clock.counts_from(request.received_at)
         if clock.day_of(now) < counts_from:
             raise RuleViolationError(
-                f"rule 7: {request.request_number} was received after 15:00 or on a day off; it is filled from "
+                f"rule 7: {request.request_number} was received after 15:00; it is filled from "
                 f"{counts_from.isoformat()}"
             )
         chosen, position = await self._first_eligible(actor, request, now=now)
