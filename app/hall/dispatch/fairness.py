@@ -260,7 +260,6 @@ async def _load(session: AsyncSession, book: ReferralBook) -> _Book:
             select(RegistrationActivity)
             .where(RegistrationActivity.book_id == book.id)
             .order_by(RegistrationActivity.seq)
-            .execution_options(yield_per=5000)
         )
     )
     dispatches = {
