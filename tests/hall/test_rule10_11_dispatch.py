@@ -432,3 +432,11 @@ async def test_a_dispatch_ends_once_between_its_start_and_today(hall: HallKit) -
     await terminate(hall, dispatch.id, TermReason.RIF)
     with pytest.raises(StateConflictError, match="rule 11: the dispatch is already terminated"):
         await terminate(hall, dispatch.id, TermReason.QUIT)
+
+
+async def test_a_job_quit_before_its_first_day_ends_on_it_unworked(hall: HallKit) -> None:
+    book, (first,) = await queue(hall, 1)
+    dispatch = await referral(hall, await hall.request(book, NOW))
+    ended = await terminate(hall, dispatch.id, TermReason.QUIT, now=NOW + timedelta(hours=2))
+    assert (ended.end_date, ended.days_worked) == (START, 0)
+    assert (await hall.registration(first)).roll_off_reason == RollOffReason.QUIT

@@ -423,18 +423,23 @@ class DispatchRules:
             raise StateConflictError(f"rule 11: the dispatch is already {dispatch.status.value}")
         clock = HallClock(actor.timezone)
         today = clock.day_of(now)
-        last_day = end_date or today
+        started = today >= dispatch.start_date
+        # A job that ends before its first day (the member quits beforehand) ends on its start date, unworked.
+        last_day = end_date or max(today, dispatch.start_date)
         if last_day < dispatch.start_date:
             raise RuleViolationError(
                 f"rule 11: a dispatch ends on or after its start date ({dispatch.start_date.isoformat()})"
             )
-        if last_day > today:
+        if last_day > max(today, dispatch.start_date):
             raise RuleViolationError(f"rule 11: the end date {last_day.isoformat()} is after today")
         if reason is TermReason.SHORT_CALL_END and dispatch.type != DispatchType.SHORT_CALL:
             raise RuleViolationError(
                 f"rule 11: short_call_end ends a short call; this dispatch is {dispatch.type.value}"
             )
-        worked = days_worked if days_worked is not None else working_days_between(dispatch.start_date, last_day)
+        if days_worked is not None:
+            worked = days_worked
+        else:
+            worked = working_days_between(dispatch.start_date, last_day) if started else 0
         request = found(await self.session.get(LaborRequest, dispatch.labor_request_id), "labor request")
         registration = await self._registration_row(dispatch.registration_id)
         dispatch.status = DispatchStatus.TERMINATED
