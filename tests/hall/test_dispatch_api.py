@@ -11,6 +11,7 @@ from tests.hall.conftest import HallStaff
 from tests.hall.kit import HallKit
 
 Caller = Callable[..., HallStaff]
+REFERRAL = {"method": "morning_referral"}
 
 
 async def waiting(hall: HallKit, size: int, *, subs: tuple[str, ...] = ()) -> tuple[UUID, list[UUID], Any]:
@@ -55,7 +56,7 @@ async def test_refusals_name_their_rule_and_change_nothing(dispatcher: HallStaff
     )
     assert no_reason["detail"].startswith("rule 10: a by_name dispatch names the registrant and gives a reason")
     await dispatcher.call("POST", f"/labor-requests/{request.id}/dispatches", {"method": "lottery"}, 400)
-    await dispatcher.call("POST", f"/labor-requests/{request.id}/dispatches", {"method": "morning_referral"}, 201)
+    await dispatcher.call("POST", f"/labor-requests/{request.id}/dispatches", REFERRAL, 201)
     full = await dispatcher.call(
         "POST", f"/labor-requests/{request.id}/dispatches", {"method": "morning_referral"}, 409
     )
@@ -77,7 +78,7 @@ async def test_a_member_checks_in_and_quits_only_their_own_dispatch(
     assert checked["status"] == "checked_in"
     await mine.call("POST", f"/dispatches/{sent['id']}/terminate", {"reason": "rif"}, 403)
     await mine.call("GET", f"/dispatches/{sent['id']}/explain", expect=403)
-    await mine.call("POST", f"/labor-requests/{request.id}/dispatches", {"method": "morning_referral"}, 403)
+    await mine.call("POST", f"/labor-requests/{request.id}/dispatches", REFERRAL, 403)
     quit_ = await mine.call("POST", f"/dispatches/{sent['id']}/terminate", {"reason": "quit", "note": "moving"}, 200)
     assert (quit_["status"], quit_["term_reason"]) == ("terminated", "quit")
     assert (await hall.registration(first)).roll_off_reason == "quit"
@@ -92,5 +93,5 @@ async def test_another_tenant_sees_none_of_it(
     )
     await rival_hall.call("GET", f"/labor-requests/{request.id}", expect=404)
     await rival_hall.call("GET", f"/dispatches/{sent['id']}/explain", expect=404)
-    await rival_hall.call("POST", f"/labor-requests/{request.id}/dispatches", {"method": "morning_referral"}, 404)
+    await rival_hall.call("POST", f"/labor-requests/{request.id}/dispatches", REFERRAL, 404)
     await club_admin.call("GET", "/labor-requests", expect=404)
