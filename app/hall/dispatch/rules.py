@@ -18,6 +18,7 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.db import engine_of, native_connection
 from app.core.errors import ResourceNotFoundError, RuleViolationError, StateConflictError, found
 from app.hall.clock import HallClock, working_days_between
 from app.hall.dispatch.requests import FILLABLE, LaborRequestRules, appended
@@ -52,6 +53,7 @@ from app.hall.models import (
 from app.hall.registrations.queue import QUEUE_ORDER
 from app.hall.registrations.rules import Actor, RegistrationRules, lock_books, position_of
 from app.outbox import emit
+from app.outbox.emit import event_insert_sql, nudge_for
 
 __all__ = [
     "BY_NAME_BLOCK_DAYS",
@@ -130,75 +132,67 @@ class DispatchRules:
         Walking the list from the top, a registrant is passed over only for a recorded reason: a skip recorded
         for this request (:meth:`skip`), or a member who is not active (suspended, …), which the walk records
         as a skip itself. Nobody is passed over silently. ``expected``: the registrant the dispatcher's screen
-        shows as next; if the list has moved on, 409 and nothing changes."""
-        request, book = await self._request_and_book(actor, request_id)
-        clock = HallClock(actor.timezone)
-        self._check_fillable(request)
-        counts_from = clock.counts_from(request.received_at)
-        if clock.day_of(now) < counts_from:
-            raise RuleViolationError(
-                f"rule 7: {request.request_number} was received after 15:00; it is filled from "
-                f"{counts_from.isoformat()}"
-            )
-        chosen, position = await self._first_eligible(actor, request, now=now)
-        if chosen is None:
-            raise StateConflictError(
-                f"rule 10: nobody on book {book.code}'s out-of-work list can be sent to {request.request_number}"
-            )
-        if expected is not None and chosen.id != expected:
-            raise StateConflictError(
-                f"rule 10: the next eligible registrant on book {book.code} is at position {position}, not the "
-                "registration expected; reload the list"
-            )
-        dispatch = await self._dispatch(
-            actor, request, chosen, method=DispatchMethod.MORNING_REFERRAL, position=position, reason=None, now=now
-        )
-        await self.session.commit()
-        return dispatch
+        shows as next; if the list has moved on, 409 and nothing changes.
 
-    async def _first_eligible(
-        self, actor: Actor, request: LaborRequest, *, now: datetime
-    ) -> tuple[BookRegistration | None, int]:
-        skipped = exists().where(
-            RegistrationActivity.registration_id == BookRegistration.id,
-            RegistrationActivity.labor_request_id == request.id,
-            RegistrationActivity.action == ActivityAction.REFERRAL_SKIPPED,
-        )
-        position = 0
-        while True:
-            rows = (
-                await self.session.execute(
-                    select(BookRegistration, Member.status, skipped)
-                    .join(Member, Member.id == BookRegistration.member_id)
-                    .where(
-                        BookRegistration.book_id == request.book_id,
-                        BookRegistration.status == RegistrationStatus.REGISTERED,
-                    )
-                    .order_by(*QUEUE_ORDER)
-                    .offset(position)
-                    .limit(CANDIDATES)
+        One statement, committed on its own, does the change: the database's ``hall_morning_referral``
+        (migration 0012) locks the book and the request, walks the list and writes the dispatch, the statuses,
+        the count and the trace; the statement adds ``dispatch.created``. The book's lock is held for the
+        database's time only, so dispatches from one book take turns quickly."""
+        clock = HallClock(actor.timezone)
+        dispatch_id = uuid4()
+        async with native_connection(engine_of(self.session)) as connection:
+            received = await connection.fetchval(_RECEIVED, request_id, actor.tenant_id)
+            if received is None:
+                raise ResourceNotFoundError(f"no labor request {request_id}")
+            counts_from = clock.counts_from(received)  # a request's receipt never changes: read without a lock
+            if clock.day_of(now) < counts_from:
+                number = await connection.fetchval(_NUMBER, request_id)
+                raise RuleViolationError(
+                    f"rule 7: {number} was received after 15:00; it is filled from {counts_from.isoformat()}"
                 )
-            ).all()
-            for registration, member_status, was_skipped in rows:
-                position += 1
-                if was_skipped:
-                    continue
-                if member_status != MemberStatus.ACTIVE:
-                    self.registrations.trace(
-                        actor,
-                        registration,
-                        ActivityAction.REFERRAL_SKIPPED,
-                        previous_status=registration.status,
-                        previous_position=position,
-                        new_position=position,
-                        reason=f"the member is {member_status} (not dispatchable)",
-                        labor_request_id=request.id,
-                        now=now,
-                    )
-                    continue
-                return registration, position
-            if len(rows) < CANDIDATES:
-                return None, position
+            row = await connection.fetchrow(_MORNING_REFERRAL, request_id, actor.tenant_id, dispatch_id, now,
+                                            actor.sub, expected)  # fmt: skip
+        if row is None:  # pragma: no cover  (read just above; requests are never deleted)
+            raise ResourceNotFoundError(f"no labor request {request_id}")
+        if row["outcome"] == "not_fillable":
+            raise StateConflictError(
+                f"rule 10: {row['request_number']} is {row['request_status']}; only open or partially filled "
+                "requests are filled"
+            )
+        if row["outcome"] == "nobody":
+            raise StateConflictError(
+                f"rule 10: nobody on book {row['book_code']}'s out-of-work list can be sent to {row['request_number']}"
+            )
+        if row["outcome"] == "moved":
+            raise StateConflictError(
+                f"rule 10: the next eligible registrant on book {row['book_code']} is at position {row['position']}, "
+                "not the registration expected; reload the list"
+            )
+        nudge_for(self.session)  # the statement committed its event
+        return Dispatch(
+            id=dispatch_id,
+            tenant_id=actor.tenant_id,
+            labor_request_id=request_id,
+            member_id=row["member_id"],
+            registration_id=row["registration_id"],
+            bid_id=None,
+            employer_id=row["employer_id"],
+            dispatched_at=now,
+            method=DispatchMethod.MORNING_REFERRAL,
+            type=DispatchType(row["dispatch_type"]),
+            status=DispatchStatus.DISPATCHED,
+            reason=None,
+            check_in_deadline=None,
+            checked_in_at=None,
+            start_date=row["start_date"],
+            end_date=None,
+            term_reason=None,
+            days_worked=None,
+            created_by=actor.sub,
+            updated_by=actor.sub,
+            created_at=now,
+            updated_at=now,
+        )
 
     async def skip(
         self, actor: Actor, request_id: UUID, registration_id: UUID, *, reason: str, now: datetime
@@ -938,6 +932,44 @@ class DispatchRules:
             )
         )
         return list(rows)
+
+
+_RECEIVED = "SELECT received_at FROM labor_requests WHERE id = $1 AND tenant_id = $2"
+_NUMBER = "SELECT request_number FROM labor_requests WHERE id = $1"
+_CREATED_EVENT = event_insert_sql(
+    source="sent AS d",
+    aggregate_type=DISPATCH_AGGREGATE,
+    aggregate_id="d.dispatch_id",
+    event_type=DISPATCH_CREATED,
+    payload={
+        "dispatch_id": "d.dispatch_id",
+        "tenant_id": "d.tenant_id",
+        "labor_request_id": "d.labor_request_id",
+        "member_id": "d.member_id",
+        "registration_id": "d.registration_id",
+        "employer_id": "d.employer_id",
+        "method": "'morning_referral'",
+        "type": "d.dispatch_type",
+        "start_date": "d.start_date",
+        "check_in_deadline": "NULL",
+        "position": "d.position",
+    },
+    tenant_id="d.tenant_id",
+)
+_MORNING_REFERRAL = f"""
+    WITH done AS MATERIALIZED (
+        SELECT * FROM hall_morning_referral($1, $2, $3, $4, $5, $6)
+    ), sent AS (
+        SELECT $3::uuid AS dispatch_id, $2::uuid AS tenant_id, $1::uuid AS labor_request_id, d.*
+        FROM done AS d WHERE d.outcome = 'dispatched'
+    ), event AS (
+        {_CREATED_EVENT}
+    )
+    SELECT * FROM done
+"""  # noqa: S608  (built from constants)
+"""Rule 10's morning referral in one statement (asyncpg's ``$n``: request, tenant, the new dispatch's id, now,
+the actor, the registration expected or null): ``hall_morning_referral`` (migration 0012) and, when it
+dispatched, ``dispatch.created``."""
 
 
 def _count(request: LaborRequest, change: int, actor: Actor) -> None:
