@@ -638,6 +638,7 @@ class DispatchRules:
             created_by=actor.sub,
             updated_by=actor.sub,
         )
+        number = request.request_number  # the rollback below expires the request's attributes
         self.session.add(bid)
         try:
             await self.session.flush()
@@ -645,7 +646,7 @@ class DispatchRules:
             await self.session.rollback()
             if "uq_job_bids_active" in str(error.orig):
                 raise StateConflictError(
-                    f"rule 8: one active bid per member per request; you already bid on {request.request_number}"
+                    f"rule 8: one active bid per member per request; you already bid on {number}"
                 ) from None
             raise
         await self.session.commit()
