@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from app.core.errors import ResourceNotFoundError, RuleViolationError, StateConflictError
+from app.hall.dispatch.daily import expire_requests
 from app.hall.dispatch.rules import BidsOutcome
 from app.hall.models import (
     ActivityAction,
@@ -627,3 +628,25 @@ async def test_a_dispatcher_processes_the_bids_over_the_api(dispatcher: HallStaf
     assert [b["member_id"] for b in processed["accepted"]] == [str(first)]
     assert [b["member_id"] for b in processed["rejected"]] == [str(second)]
     assert (processed["workers_dispatched"], processed["status"]) == (1, "filled")
+
+
+async def test_bids_on_a_request_filled_meanwhile_are_rejected_then_and_expire_after_its_day(hall: HallKit) -> None:
+    book = await hall.book(internet_bidding_enabled=True)
+    bidder, other = await hall.member(), await hall.member()
+    await hall.register(book, other, TAKEN - timedelta(days=2))  # first on the list
+    await hall.register(book, bidder, TAKEN - timedelta(days=1))
+    request = await hall.request(book, TAKEN, allows_online_bidding=True)
+    bid = await hall.dispatching("bid", request.id, bidder, now=EVENING)
+    await hall.dispatching("morning_referral", request.id, expected=None, now=EVENING)  # fills the one place
+    outcome: BidsOutcome = await hall.dispatching("process_bids", request.id, reason=None, now=CLOSES)
+    assert [rejected.id for rejected in outcome.rejected] == [bid.id]
+    assert outcome.rejected[0].rejection_reason == f"rule 8: no place left: {request.request_number} is filled"
+
+    again = await hall.request(book, TAKEN, allows_online_bidding=True, workers_requested=1)
+    stranded = await hall.dispatching("bid", again.id, bidder, now=EVENING)
+    late = await hall.register(book, await hall.member(), TAKEN)
+    await hall.dispatching("named", again.id, late.id, method=DispatchMethod.BY_NAME, reason="asked", now=EVENING)
+    await expire_requests(hall.session_maker, hall.actor(sub="system"), START)
+    assert (await hall.sql("SELECT status FROM job_bids WHERE id = :b", b=stranded.id))[0].status == "pending"
+    await expire_requests(hall.session_maker, hall.actor(sub="system"), START + timedelta(days=1))
+    assert (await hall.sql("SELECT status FROM job_bids WHERE id = :b", b=stranded.id))[0].status == "expired"

@@ -1,7 +1,8 @@
 """The dispatch side of the hall's daily run (rules 7 and 10), in each hall's own timezone.
 
 Run every quarter of an hour with the registrations' steps (:func:`app.hall.registrations.daily.run_daily`):
-an open or partially filled request whose start date has passed expires (its pending bids with it), and an
+an open or partially filled request whose start date has passed expires (its pending bids with it, as do bids
+left pending on a request filled without them), and an
 internet dispatch not checked in by 15:00 on its start date becomes a no-show, treated as a quit. Running it
 again changes nothing; several workers may run it at once (rows are claimed with ``SKIP LOCKED``, and a
 no-show is decided again under its locks).
@@ -18,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.hall.dispatch.requests import FILLABLE, expire_pending_bids
 from app.hall.dispatch.rules import DispatchRules
-from app.hall.models import Dispatch, DispatchStatus, LaborRequest, LaborRequestStatus
+from app.hall.models import BidStatus, Dispatch, DispatchStatus, JobBid, LaborRequest, LaborRequestStatus
 from app.hall.registrations.rules import Actor
 
 __all__ = ["BATCH", "expire_requests", "mark_no_shows"]
@@ -51,7 +52,20 @@ async def expire_requests(session_maker: Callable[[], AsyncSession], actor: Acto
             await session.commit()
         total += len(due)
         if len(due) < BATCH:
-            return total
+            break
+    # Bids left pending on a request that was filled without them (and never processed) expire with its day.
+    async with session_maker() as session:
+        past = select(LaborRequest.id).where(LaborRequest.tenant_id == actor.tenant_id, LaborRequest.start_date < today)
+        stranded = list(
+            await session.scalars(
+                select(JobBid.labor_request_id)
+                .where(JobBid.status == BidStatus.PENDING, JobBid.labor_request_id.in_(past))
+                .distinct()
+            )
+        )
+        await expire_pending_bids(session, stranded, actor.sub, "the request's start date has passed")
+        await session.commit()
+    return total
 
 
 async def mark_no_shows(session_maker: Callable[[], AsyncSession], actor: Actor, now: datetime) -> int:

@@ -676,8 +676,9 @@ class DispatchRules:
 
     async def process_bids(self, actor: Actor, request_id: UUID, *, reason: str | None, now: datetime) -> BidsOutcome:
         """Rule 8: accept the pending bids in queue order (APN) up to the open places, each becoming a dispatch;
-        reject the rest. Before bidding closes (07:00 on the start date) only with a reason, and bidding closes
-        then. Run twice at once, the second finds nothing pending: each place is filled once."""
+        reject the rest (all of them when other dispatches have filled the request meanwhile). Before bidding
+        closes (07:00 on the start date) only with a reason, and bidding closes then. Run twice at once, the
+        second finds nothing pending: each place is filled once."""
         request, _ = await self._request_and_book(actor, request_id)
         clock = HallClock(actor.timezone)
         if not request.allows_online_bidding or request.bidding_opens_at is None or request.bidding_closes_at is None:
@@ -695,7 +696,13 @@ class DispatchRules:
         ).all()
         if not pending:
             return outcome
-        self._check_fillable(request)
+        if request.status not in FILLABLE:  # filled by other dispatches meanwhile: no place for any bid
+            for bid, _, _ in pending:
+                bid.updated_by = actor.sub
+                self._reject(bid, f"rule 8: no place left: {request.request_number} is {request.status.value}")
+                outcome.rejected.append(bid)
+            await self.session.commit()
+            return outcome
         if now < request.bidding_closes_at:
             if now < request.bidding_opens_at:  # pragma: no cover  (no bid can be pending before it opens)
                 raise StateConflictError(f"rule 8: bidding on {request.request_number} has not opened")
