@@ -1,5 +1,5 @@
 """What the benchmarks share: servers, a scratch database, worker processes, an API process run as in
-production with an issuer of its own, wrk, the result line."""
+production with an issuer of its own, the ``rollcall`` command, wrk, percentiles, the result line."""
 
 from __future__ import annotations
 
@@ -51,10 +51,14 @@ def servers() -> Iterator[tuple[str, str]]:
         yield found.database_url, redis_database(found.redis_url, BENCH_REDIS_DB)
 
 
+def asyncpg_url(url: str) -> str:
+    """A SQLAlchemy URL (``postgresql+asyncpg://…``) as asyncpg takes it."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 def _on_server(server_url: str, *statements: str) -> None:
     async def run() -> None:
-        admin = make_url(server_url).set(drivername="postgresql").render_as_string(hide_password=False)
-        connection = await asyncpg.connect(admin)
+        connection = await asyncpg.connect(asyncpg_url(server_url))
         try:
             for statement in statements:
                 await connection.execute(statement)
@@ -160,6 +164,12 @@ def elapsed_since(start: float) -> float:
     return round(time.perf_counter() - start, 3)
 
 
+def percentile(values: Sequence[float], fraction: float) -> float:
+    """The nearest-rank ``fraction`` percentile (0.99 for p99) of ``values`` (not empty)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
 # -- an API process as an operator runs it in production ---------------------------------------------------
 
 
@@ -238,6 +248,35 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 60) 
             pass
         time.sleep(0.2)  # poll interval while the server starts; the loop ends on its answer or the timeout
     raise SystemExit(f"{url} did not answer within {timeout}s")
+
+
+@contextlib.contextmanager
+def api_server(env: dict[str, str], log_path: Path) -> Iterator[str]:
+    """One ``rollcall serve`` process (``python -m app serve``, one worker) with ``env`` on a free port; yields
+    its base URL once ``/health/ready`` answers and stops it afterwards. Its log goes to ``log_path``, and the
+    log's tail to stderr when the block fails."""
+    port = free_port()
+    command = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=log)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            wait_ready(f"{base}/health/ready", process)
+            yield base
+        except BaseException:
+            log.flush()
+            sys.stderr.write(log_path.read_text()[-3000:])
+            raise
+        finally:
+            stop(process)
+
+
+def rollcall(env: dict[str, str], *arguments: str) -> subprocess.CompletedProcess[str]:
+    """``rollcall ARGUMENTS`` (``python -m app``) run as an operator runs it, with ``env``; the output is
+    captured and the exit status left to the caller."""
+    return subprocess.run(
+        [sys.executable, "-m", "app", *arguments], cwd=REPO, env=env, capture_output=True, text=True, check=False
+    )
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

@@ -25,7 +25,6 @@ import asyncio
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,21 +35,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import asyncpg
 import httpx
-from sqlalchemy.engine import make_url
 
 from bench._support import (
     REPO,
     Issuer,
     _on_server,
+    api_server,
+    asyncpg_url,
     drop_database,
     flush_redis,
-    free_port,
     production_env,
     report,
     scratch_database,
     servers,
-    stop,
-    wait_ready,
     wrk,
 )
 
@@ -124,7 +121,7 @@ def prepare(url: str, args: argparse.Namespace) -> None:
         """,  # noqa: S608
         "VACUUM ANALYZE",  # statistics for the planner, and a visibility map for index-only scans
     ]
-    _on_server(sync_url(url), *statements)
+    _on_server(asyncpg_url(url), *statements)
 
 
 def free_members(args: argparse.Namespace) -> int:
@@ -133,13 +130,9 @@ def free_members(args: argparse.Namespace) -> int:
     return 1 + WARMUP_BOOKS * DAILY_CAP + int(args.books) * DAILY_CAP + int(args.one_book_members)
 
 
-def sync_url(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 async def _ids(url: str, args: argparse.Namespace) -> dict[str, list[str]]:
     total = int(args.registrants) + int(args.others)
-    connection = await asyncpg.connect(sync_url(url))
+    connection = await asyncpg.connect(asyncpg_url(url))
     try:
         books = await connection.fetch("SELECT code, id::text FROM referral_books ORDER BY code")
         free = await connection.fetch(
@@ -207,7 +200,7 @@ def measured(figures: dict[str, Any]) -> dict[str, Any]:
 
 async def _burst(url: str, book: str, since: float) -> dict[str, Any]:
     """How fast the big book's registrations of the run went: their count over the span of ``registered_at``."""
-    connection = await asyncpg.connect(sync_url(url))
+    connection = await asyncpg.connect(asyncpg_url(url))
     try:
         row = await connection.fetchrow(
             "SELECT count(*) AS n, extract(epoch FROM max(registered_at) - min(registered_at)) AS span "
@@ -235,23 +228,10 @@ def run_round(server_url: str, redis_url: str, args: argparse.Namespace) -> dict
         ids = asyncio.run(_ids(database_url, args))
         files = {key: write_lines(work / f"{key}.txt", value) for key, value in ids.items()}
         issuer = Issuer()
-        port = free_port()
         env = production_env(database_url, redis_url, work, issuer)
-        command = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)]
-        with (work / "serve.log").open("wb") as log:
-            process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=log)
-            try:
-                base = f"http://127.0.0.1:{port}"
-                wait_ready(f"{base}/health/ready", process)
-                token = issuer.token(tenant=SLUG, roles=["dispatcher"])
-                result = {"prepare_s": prepared_s, **phases(base, token, ids, files, database_url, args)}
-            except BaseException:
-                log.flush()
-                sys.stderr.write((work / "serve.log").read_text()[-3000:])
-                raise
-            finally:
-                stop(process)
-        return result
+        with api_server(env, work / "serve.log") as base:
+            token = issuer.token(tenant=SLUG, roles=["dispatcher"])
+            return {"prepare_s": prepared_s, **phases(base, token, ids, files, database_url, args)}
     finally:
         drop_database(server_url, name)
         shutil.rmtree(work, ignore_errors=True)

@@ -27,7 +27,7 @@ from app.config import DatabaseSettings
 from app.core.db import alchemy_config
 from app.outbox import emit
 from app.outbox.emit import Nudger, nudging
-from bench._support import report, scratch_database, servers, start_workers, worker_env
+from bench._support import percentile, report, scratch_database, servers, start_workers, worker_env
 from bench.probes import LATENCY, LATENCY_KEY, Probe
 
 DATABASE = "rollcall_bench"
@@ -71,11 +71,6 @@ async def collect_starts(redis_url: str, expected: int, within: float = 60) -> d
     raw = await redis.hgetall(LATENCY_KEY)
     await redis.aclose()
     return {UUID(key.decode()): float(value) for key, value in raw.items()}
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def main() -> None:

@@ -37,6 +37,7 @@ def test_the_chaos_run_loses_nothing_and_duplicates_nothing(servers: tuple[str, 
         "--database", f"rollcall_chaos_{secrets.token_hex(3)}", "--drop",
         env=bench_env(servers),
     )  # fmt: skip
+    assert isinstance(result["kills"], int)
     assert result["kills"] >= 1
     assert result["flushall"] is True
     assert (result["delivered"], result["lost"], result["dead"]) == (600, 0, 0)
@@ -53,3 +54,28 @@ def test_the_latency_benchmark_reports_its_percentiles(servers: tuple[str, str])
     result = run_bench("outbox_latency.py", "--rate", "50", "--seconds", "1", env=bench_env(servers))
     assert (result["events"], result["missing"]) == (50, 0)
     assert set(result) >= {"p50_ms", "p95_ms", "p99_ms"}
+
+
+def test_the_hall_dispatch_benchmark_fills_every_place_and_verifies_clean(servers: tuple[str, str]) -> None:
+    result = run_bench(
+        "hall_dispatch.py", "--registrants", "400", "--requests", "40", "--bids", "60", env=bench_env(servers)
+    )
+    counts = {key: value for key, value in result.items() if isinstance(value, int) and not isinstance(value, bool)}
+    assert (result["bench"], result["errors"]) == ("hall_dispatch", 0)
+    assert (counts["registrants"], counts["requests"]) == (400, 40)
+    assert 40 <= counts["workers_requested"] <= 120
+    assert counts["referral_dispatches"] == counts["workers_requested"]
+    # 60 bids, 10 on each of 6 requests of 1 to 3 places: every place goes to a bid, the other bids lose.
+    assert (counts["bids"], counts["bid_requests"]) == (60, 6)
+    assert counts["bid_dispatches"] == counts["bid_workers_requested"]
+    assert counts["bid_dispatches"] + counts["bids_rejected"] == 60
+    assert result["dispatches_by_method"] == {
+        "morning_referral": counts["referral_dispatches"],
+        "internet_bid": counts["bid_dispatches"],
+    }
+    assert result["bids_by_status"] == {"accepted": counts["bid_dispatches"], "rejected": counts["bids_rejected"]}
+    assert result["verify_clean"] is True
+    assert counts["verify_dispatches"] == counts["referral_dispatches"] + counts["bid_dispatches"]
+    assert isinstance(result["goals"], dict)
+    assert set(result["goals"]) == {"dispatches_per_s_500", "verify_clean_10s"}
+    assert all(isinstance(result[key], float) for key in ("referral_dispatches_per_s", "bid_dispatches_per_s"))

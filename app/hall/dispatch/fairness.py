@@ -255,13 +255,14 @@ async def _load(session: AsyncSession, book: ReferralBook) -> _Book:
             .where(BookRegistration.book_id == book.id)
         )
     }  # fmt: skip
-    activities = list(
-        await session.scalars(
+    activities = [
+        row
+        async for row in await session.stream_scalars(  # yield_per needs a streamed (server-side) result
             select(RegistrationActivity)
             .where(RegistrationActivity.book_id == book.id)
             .order_by(RegistrationActivity.seq)
         )
-    )
+    ]
     dispatches = {
         row.id: _Dispatch(row.method, row.reason, row.labor_request_id, row.request_number, row.registration_id)
         for row in await session.execute(
