@@ -24,9 +24,10 @@ import bisect
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import ResourceNotFoundError, found
@@ -53,6 +54,20 @@ SLOTS_TAKEN = "rule 8: the "
 """How a bid that lost to bids ahead of it is marked (``job_bids.rejection_reason``)."""
 
 Key = tuple[Decimal, datetime, UUID]
+TRACE_COLUMNS = (
+    RegistrationActivity.seq,
+    RegistrationActivity.registration_id,
+    RegistrationActivity.action,
+    RegistrationActivity.previous_status,
+    RegistrationActivity.new_status,
+    RegistrationActivity.previous_position,
+    RegistrationActivity.new_position,
+    RegistrationActivity.labor_request_id,
+    RegistrationActivity.dispatch_id,
+    RegistrationActivity.reason,
+)
+"""What a replay reads of each trace row (plain rows: a book's history can be long)."""
+Trace = Row[Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +125,7 @@ class _Book:
     id: UUID
     code: str
     registrations: dict[UUID, _Registration]
-    activities: list[RegistrationActivity]
+    activities: list[Trace]
     dispatches: dict[UUID, _Dispatch]
     bids: dict[UUID, list[_Bid]]
     """Per labor request."""
@@ -133,14 +148,14 @@ class _Replay:
             return None
         return bisect.bisect_left(self.queue, self.book.registrations[registration_id].key) + 1
 
-    def find(self, row: RegistrationActivity | None, text: str) -> None:
+    def find(self, row: Trace | None, text: str) -> None:
         self.findings.append(Finding(self.book.code, row.seq if row is not None else None, text))
 
     def who(self, registration_id: UUID) -> str:
         known = self.book.registrations.get(registration_id)
         return f"member {known.member_number}" if known else f"registration {registration_id}"
 
-    def step(self, row: RegistrationActivity) -> None:
+    def step(self, row: Trace) -> None:
         """Check ``row`` against the replay so far, then apply it."""
         registration = self.book.registrations.get(row.registration_id)
         if registration is None:  # pragma: no cover  (a foreign key and the book's filter guarantee it)
@@ -187,7 +202,7 @@ class _Replay:
             bisect.insort(self.queue, key)
         self.status[registration_id] = after
 
-    def _check_dispatch(self, row: RegistrationActivity, place: int | None) -> None:
+    def _check_dispatch(self, row: Trace, place: int | None) -> None:
         dispatch = self.book.dispatches.get(row.dispatch_id) if row.dispatch_id else None
         if dispatch is None:
             self.find(row, f"{self.who(row.registration_id)} was dispatched with no dispatch recorded")
@@ -255,14 +270,11 @@ async def _load(session: AsyncSession, book: ReferralBook) -> _Book:
             .where(BookRegistration.book_id == book.id)
         )
     }  # fmt: skip
-    activities = [
-        row
-        async for row in await session.stream_scalars(  # yield_per needs a streamed (server-side) result
-            select(RegistrationActivity)
-            .where(RegistrationActivity.book_id == book.id)
-            .order_by(RegistrationActivity.seq)
+    activities: list[Trace] = list(
+        await session.execute(
+            select(*TRACE_COLUMNS).where(RegistrationActivity.book_id == book.id).order_by(RegistrationActivity.seq)
         )
-    ]
+    )
     dispatches = {
         row.id: _Dispatch(row.method, row.reason, row.labor_request_id, row.request_number, row.registration_id)
         for row in await session.execute(
