@@ -29,8 +29,10 @@ from app.config import Settings
 from app.core.db import alchemy_config, alembic_commands
 from app.dev.embedded import backing_services, redis_database
 from app.dev.mail_sink import MailSink
+from app.notify.delivery import Notifier
 from app.tenants.models import TenantKind
 from app.tenants.services import TenantService
+from tests.outbox.conftest import Kit, kit  # noqa: F401  (the database helpers, for every test)
 from tests.tokens import SigningKeys
 
 REPO = Path(__file__).resolve().parents[1]
@@ -245,3 +247,12 @@ def mail_settings(env: dict[str, str], mail_sink: MailSink) -> Settings:
             "SMTP_TIMEOUT_SECONDS": "5",
         }
     )
+
+
+@pytest.fixture
+def notifier(kit: Kit, mail_settings: Settings) -> Notifier:  # noqa: F811  (the imported fixture)
+    """The notifier the kit's relays inject into the email handlers (the club's and the hall's): it sends to
+    ``mail_sink``."""
+    made = Notifier.from_settings(mail_settings)
+    kit.resources["notifier"] = made
+    return made

@@ -29,6 +29,7 @@ HANDLER_MODULES: tuple[str, ...] = (
     "app.club.jerseys.events",
     "app.club.jerseys.notifications",
     "app.hall.events",
+    "app.hall.notifications",
 )
 """Modules whose import registers the outbox handlers this worker runs."""
 

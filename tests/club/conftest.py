@@ -1,4 +1,4 @@
-"""Club test kit: an admin of demo-club and one of a rival club, and the database helpers."""
+"""Club test kit: an admin of demo-club and one of a rival club."""
 
 from __future__ import annotations
 
@@ -9,21 +9,10 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from app.config import Settings
-from app.notify.delivery import Notifier
 from tests.api import ApiCaller
-from tests.outbox.conftest import Kit, kit  # noqa: F401  (the database helpers)
 
 Client = AsyncTestClient[Litestar]
 API = "/api/v1/admin"
-
-
-@pytest.fixture
-def notifier(kit: Kit, mail_settings: Settings) -> Notifier:  # noqa: F811  (the imported fixture)
-    """The notifier the kit's relays inject into the club's email handlers: it sends to ``mail_sink``."""
-    made = Notifier.from_settings(mail_settings)
-    kit.resources["notifier"] = made
-    return made
 
 
 class ClubAdmin(ApiCaller):

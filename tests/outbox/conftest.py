@@ -34,7 +34,7 @@ class Kit:
     session_maker: Callable[[], AsyncSession]
     settings: Settings
     resources: dict[str, object] = dataclasses.field(default_factory=dict)
-    """What the kit's relays inject into handlers by parameter name (the club tests add a ``notifier``)."""
+    """What the kit's relays inject into handlers by parameter name (the ``notifier`` fixture adds one)."""
 
     def relay(self, **outbox: Any) -> Relay:
         return Relay(
