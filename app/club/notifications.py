@@ -22,7 +22,7 @@ from app.club.events import CONTRACT_SIGNED, ContractSigned
 from app.club.models import ContractStatus, Parent, Player, Team, player_teams
 from app.core.errors import RuleViolationError
 from app.notify.delivery import EmailJob, Notifier, skip_email
-from app.notify.templates import DEFAULT_BRAND_COLOR, Brand, SubjectTemplate, SubjectTemplateError, render
+from app.notify.templates import SubjectTemplate, SubjectTemplateError, brand_of, render
 from app.outbox import emit, handler, register_event_type
 from app.outbox.registry import Event, Skipped
 from app.tenants.models import Tenant
@@ -62,12 +62,6 @@ class BlastRequested(msgspec.Struct, kw_only=True):
 
 
 register_event_type(EMAIL_BLAST_REQUESTED, BlastRequested)
-
-
-def brand_of(tenant: Tenant | None) -> Brand:
-    if tenant is None:
-        return Brand(name="Your club")
-    return Brand(name=tenant.name, color=tenant.brand_color or DEFAULT_BRAND_COLOR, logo_url=tenant.logo_url)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -15,13 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from app.club.notifications import brand_of
 from app.core.errors import found
 from app.hall.clock import HallClock
 from app.hall.events import DISPATCH_CREATED, DispatchCreated
-from app.hall.models import Dispatch
+from app.hall.models import Dispatch, DispatchStatus
 from app.notify.delivery import EmailJob, Notifier, skip_email
-from app.notify.templates import render
+from app.notify.templates import brand_of, render
 from app.outbox import handler
 from app.outbox.registry import Event, Skipped
 from app.tenants.models import Tenant
@@ -77,7 +76,8 @@ def _local(instant: datetime | None, timezone: str) -> datetime | None:
 @handler(DISPATCH_CREATED, name=DISPATCH_EMAIL)
 async def dispatch_email(event: Event[DispatchCreated], session: AsyncSession, notifier: Notifier) -> Skipped | None:
     """Mail the dispatched member the employer, the worksite, whom to report to and when; skip (with the reason)
-    when the dispatch is gone or the member has no email address."""
+    when the dispatch is gone or already ended (a rejected bid, a quit before the mail went) or the member has
+    no email address."""
     payload = event.payload
     job = EmailJob(event.id, DISPATCH_EMAIL, payload.tenant_id, "dispatch", recipient="")
     dispatch = await session.scalar(
@@ -90,6 +90,10 @@ async def dispatch_email(event: Event[DispatchCreated], session: AsyncSession, n
     tenant = found(await session.get(Tenant, payload.tenant_id), "tenant")
     lines = lines_of(dispatch, tenant.timezone)
     subject = f"Dispatch {lines.request_number}: {lines.employer}, start {lines.start_date} {lines.start_time}"
+    if dispatch.status in (DispatchStatus.TERMINATED, DispatchStatus.NO_SHOW):
+        return await skip_email(
+            session, job, subject, f"the dispatch ended ({dispatch.status.value}) before it was mailed"
+        )
     email = dispatch.member.email
     if not email or "@" not in email:
         return await skip_email(session, job, subject, f"member {lines.member_number} has no email address")

@@ -16,13 +16,24 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from app.notify.mail import SUBJECT_LIMIT, one_line
 
-__all__ = ["DEFAULT_BRAND_COLOR", "Brand", "RenderedEmail", "SubjectTemplate", "SubjectTemplateError", "render"]
+if TYPE_CHECKING:
+    from app.tenants.models import Tenant
+
+__all__ = [
+    "DEFAULT_BRAND_COLOR",
+    "Brand",
+    "RenderedEmail",
+    "SubjectTemplate",
+    "SubjectTemplateError",
+    "brand_of",
+    "render",
+]
 
 DEFAULT_BRAND_COLOR = "#1f4e9c"
 
@@ -43,6 +54,13 @@ class RenderedEmail:
 
 class SubjectTemplateError(ValueError):
     """An admin's subject is not literal text with known ``{{ name }}`` placeholders; the message says where."""
+
+
+def brand_of(tenant: Tenant | None) -> Brand:
+    """The tenant's brand in its emails (a club's or a hall's name, colour and logo)."""
+    if tenant is None:
+        return Brand(name="Your club")
+    return Brand(name=tenant.name, color=tenant.brand_color or DEFAULT_BRAND_COLOR, logo_url=tenant.logo_url)
 
 
 @lru_cache(maxsize=1)

@@ -10,7 +10,7 @@ import pytest
 
 from app.dev.mail_sink import MailSink
 from app.hall import notifications  # noqa: F401  (registers the email handler, as a worker does)
-from app.hall.models import Dispatch, DispatchMethod
+from app.hall.models import Dispatch, DispatchMethod, TermReason
 from tests.club.test_welcome_email import parts, relay
 from tests.hall.kit import HallKit
 from tests.outbox.conftest import Kit
@@ -118,3 +118,18 @@ async def test_a_member_without_an_email_address_is_skipped_and_logged(
     assert log.subject == "Dispatch REQ20261203-0001: Bright Electric, start 2026-12-07 07:00"
     [delivery] = await kit.sql("SELECT outcome, note FROM outbox_deliveries WHERE handler = 'dispatch_email'")
     assert (delivery.outcome, delivery.note) == ("skipped", "member M00001 has no email address")
+
+
+async def test_a_dispatch_ended_before_its_email_went_is_not_mailed(
+    hall: HallKit, kit: Kit, mail_sink: MailSink
+) -> None:
+    dispatch = await dispatched(hall)
+    await hall.dispatching(
+        "terminate", dispatch.id, reason=TermReason.QUIT, end_date=None, days_worked=None, note="changed my mind",
+        member_id=None, now=NOW,
+    )  # fmt: skip
+    await relay(kit).deliver_batch()
+
+    assert mail_sink.received() == []
+    [log] = await kit.sql("SELECT status, error FROM email_log WHERE handler = 'dispatch_email'")
+    assert (log.status, log.error) == ("skipped", "the dispatch ended (terminated) before it was mailed")

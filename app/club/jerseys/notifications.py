@@ -18,9 +18,8 @@ from app.club.jerseys.events import (
     OrderSubmitted,
 )
 from app.club.jerseys.models import JerseyOrder, OrderStatus
-from app.club.notifications import brand_of
 from app.notify.delivery import EmailJob, Notifier, skip_email
-from app.notify.templates import render
+from app.notify.templates import brand_of, render
 from app.outbox import handler
 from app.outbox.registry import Event, Skipped
 from app.tenants.models import Tenant
