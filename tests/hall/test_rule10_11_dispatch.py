@@ -302,6 +302,11 @@ async def test_an_internet_dispatch_checks_in_by_15_00_on_the_start_date(hall: H
         await hall.dispatching("check_in", dispatch.id, member_id=None, note=None, now=late)
 
 
+async def test_the_check_in_deadline_is_15_00_in_the_hall_after_the_clocks_change(hall: HallKit) -> None:
+    _, summer = await bid_dispatch(hall, start=date(2027, 3, 15))  # the day after daylight saving time begins
+    assert summer.check_in_deadline == datetime(2027, 3, 15, 22, 0, tzinfo=UTC)  # 15:00 PDT
+
+
 async def test_a_no_show_is_treated_as_a_quit(hall: HallKit) -> None:
     registration_id, dispatch = await bid_dispatch(hall)
     other_book = await hall.book("IW9")
