@@ -13,7 +13,8 @@ tenant made with ``rollcall tenants create``, one ``rollcall serve`` process as 
    and their registrations on the book, carried over with their APNs (``…/registrations/import``: 50 a past
    day, in member order).
 1. Morning referral: ``--requests`` labor requests starting today, 1 to 3 workers each (seeded random), taken
-   first; then ``--clients`` clients (asyncio + httpx) take requests off one queue and fill each by calling
+   first; then ``--clients`` clients (asyncio, each call on a kept-alive connection of ``KeepAliveClient``, a
+   lean HTTP/1.1 client in bench/_support.py) take requests off one queue and fill each by calling
    ``POST /labor-requests/{id}/dispatches {"method": "morning_referral"}`` once per worker. Only the dispatch
    calls are timed: dispatches a second over the phase's wall time, latency p50/p99 per call.
 2. The bidding window: requests that take online bids (``--bids-per-request`` bids each), then ``--bids`` bids,
@@ -30,6 +31,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import json
 import math
 import os
 import random
@@ -49,12 +52,13 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import asyncpg
-import httpx
 
 from app.hall.clock import excel_serial
 from app.tenants.directory import TenantDirectory
 from bench._support import (
+    HttpError,
     Issuer,
+    KeepAliveClient,
     api_server,
     asyncpg_url,
     drop_database,
@@ -95,7 +99,7 @@ def hall_zone(now: datetime) -> str:
 class Api:
     """The API's client: every call expects one status; anything else is counted as an error."""
 
-    client: httpx.AsyncClient
+    client: KeepAliveClient
     errors: int = 0
     messages: list[str] = field(default_factory=list)
 
@@ -103,17 +107,22 @@ class Api:
         self, method: str, path: str, token: str, expected: int, body: dict[str, Any] | None = None
     ) -> tuple[Any, float] | None:
         """The answer's JSON and the call's seconds, or None (counted) for another status or no answer."""
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
         started = time.perf_counter()
         try:
-            answer = await self.client.request(method, path, json=body, headers={"Authorization": f"Bearer {token}"})
-        except httpx.HTTPError as error:
-            self.fail(f"{method} {path}: {error!r}")
+            status, answer = await self.client.request(
+                method, path, headers, json.dumps(body).encode() if body else b""
+            )
+        except HttpError as error:
+            self.fail(str(error))
             return None
         seconds = time.perf_counter() - started
-        if answer.status_code != expected:
-            self.fail(f"{method} {path}: {answer.status_code} {answer.text[:300]}")
+        if status != expected:
+            self.fail(f"{method} {path}: {status} {answer[:300].decode(errors='replace')}")
             return None
-        return answer.json(), seconds
+        return (json.loads(answer) if answer else None), seconds
 
     def fail(self, message: str) -> None:
         self.errors += 1
@@ -342,8 +351,8 @@ async def bidding(
 
 async def drive(base: str, issuer: Issuer, args: argparse.Namespace) -> tuple[dict[str, Any], Api]:
     """Seeding and the two timed phases against the running API."""
-    limits = httpx.Limits(max_connections=max(args.clients, args.seed_clients))
-    async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as client:
+    client = KeepAliveClient(base, max(args.clients, args.seed_clients))
+    async with contextlib.aclosing(client):
         api = Api(client)
         started = time.perf_counter()
         hall = await seed(api, issuer, args)

@@ -1,4 +1,4 @@
-"""hall_morning_referral(): rule 10's morning referral in one call
+"""hall_morning_referral(): rule 10's morning referral in one call; hall_counts_from(): rule 7's day
 
 A morning referral holds its book's lock while it walks the out-of-work list and writes the dispatch, so
 dispatches from one book take turns. Done as one database call the lock is held for the database's own time
@@ -21,12 +21,28 @@ down_revision = "0011"
 branch_labels = None
 depends_on = None
 
+COUNTS_FROM = """
+CREATE FUNCTION hall_counts_from(p_received timestamptz, p_zone text) RETURNS date
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    -- Rule 7, as app.hall.clock.HallClock.counts_from: the hall's day of receipt if before 15:00, else the
+    -- next working day (Monday to Friday).
+    SELECT CASE
+        WHEN (p_received AT TIME ZONE p_zone)::time < time '15:00' THEN (p_received AT TIME ZONE p_zone)::date
+        ELSE (p_received AT TIME ZONE p_zone)::date
+             + CASE extract(isodow FROM (p_received AT TIME ZONE p_zone)::date)::integer
+                   WHEN 5 THEN 3 WHEN 6 THEN 2 ELSE 1 END
+    END
+$$
+"""
+"""Rule 7's day a request counts from; a test checks it against ``HallClock.counts_from``."""
+
 MORNING_REFERRAL = """
 CREATE FUNCTION hall_morning_referral(
-    p_request uuid, p_tenant uuid, p_dispatch uuid, p_at timestamptz, p_actor text, p_expected uuid
+    p_request uuid, p_tenant uuid, p_dispatch uuid, p_at timestamptz, p_actor text, p_expected uuid, p_zone text
 ) RETURNS TABLE (
-    outcome text, request_number text, request_status text, book_code text, registration_id uuid,
-    member_id uuid, employer_id uuid, start_date date, dispatch_type text, "position" integer
+    outcome text, request_number text, request_status text, book_code text, counts_from date,
+    registration_id uuid, member_id uuid, employer_id uuid, start_date date, dispatch_type text,
+    "position" integer
 ) LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     v_book uuid;
@@ -38,9 +54,16 @@ DECLARE
     v_passed_place integer[] := '{}';
     v_passed_status text[] := '{}';
 BEGIN
-    SELECT r.book_id INTO v_book FROM labor_requests AS r WHERE r.id = p_request AND r.tenant_id = p_tenant;
+    SELECT r.book_id, r.request_number, hall_counts_from(r.received_at, p_zone)
+    INTO v_book, request_number, counts_from
+    FROM labor_requests AS r WHERE r.id = p_request AND r.tenant_id = p_tenant;
     IF NOT FOUND THEN
         RETURN;  -- no such request: no row
+    END IF;
+    IF (p_at AT TIME ZONE p_zone)::date < counts_from THEN  -- rule 7 (a request's receipt never changes)
+        outcome := 'not_yet';
+        RETURN NEXT;
+        RETURN;
     END IF;
     -- The order every change of places takes: the book, then the request, then the rows. Each later
     -- statement of this (volatile) function reads a snapshot taken after the locks.
@@ -121,14 +144,17 @@ BEGIN
 END
 $$
 """
-"""One row: ``outcome`` is ``dispatched`` (written), ``not_fillable`` (the request's status forbids it),
+"""One row: ``outcome`` is ``dispatched`` (written), ``not_yet`` (rule 7: the request counts from a later
+day, ``counts_from``), ``not_fillable`` (the request's status forbids it),
 ``nobody`` (no eligible registrant) or ``moved`` (the first eligible one is not ``p_expected``); nothing is
 written unless ``dispatched``. No row: no such request in the tenant."""
 
 
 def upgrade() -> None:
+    op.execute(COUNTS_FROM)
     op.execute(MORNING_REFERRAL)
 
 
 def downgrade() -> None:
-    op.execute("DROP FUNCTION hall_morning_referral(uuid, uuid, uuid, timestamptz, text, uuid)")
+    op.execute("DROP FUNCTION hall_morning_referral(uuid, uuid, uuid, timestamptz, text, uuid, text)")
+    op.execute("DROP FUNCTION hall_counts_from(timestamptz, text)")

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from app.core.errors import RuleViolationError, StateConflictError
+from app.hall.clock import HallClock
 from app.hall.dispatch.daily import mark_no_shows
 from app.hall.models import (
     ActivityAction,
@@ -445,3 +447,21 @@ async def test_a_job_quit_before_its_first_day_ends_on_it_unworked(hall: HallKit
     ended = await terminate(hall, dispatch.id, TermReason.QUIT, now=NOW + timedelta(hours=2))
     assert (ended.end_date, ended.days_worked) == (START, 0)
     assert (await hall.registration(first)).roll_off_reason == RollOffReason.QUIT
+
+
+@pytest.mark.parametrize("zone", ["America/Los_Angeles", "Pacific/Auckland"])
+async def test_the_database_counts_a_request_from_the_same_day_as_the_clock(hall: HallKit, zone: str) -> None:
+    """The morning referral checks rule 7 in the database (``hall_counts_from``); it must agree with
+    ``HallClock.counts_from`` before and after 15:00, on every weekday, and on the days the clocks change."""
+    local = ZoneInfo(zone)
+    days = [date(2026, 12, 3) + timedelta(days=offset) for offset in range(7)]
+    days += [date(2026, 11, 1), date(2027, 3, 14), date(2026, 4, 5), date(2026, 9, 27)]
+    instants = [
+        datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=local).astimezone(UTC)
+        for day in days
+        for hour, minute, second in ((0, 0, 0), (14, 59, 59), (15, 0, 0), (23, 59, 59))
+    ]
+    clock = HallClock(zone)
+    for instant in instants:
+        [row] = await hall.sql("SELECT hall_counts_from(:at, :zone) AS day", at=instant, zone=zone)
+        assert row.day == clock.counts_from(instant), instant

@@ -22,6 +22,7 @@ from app.core.db import engine_of, native_connection
 from app.core.errors import ResourceNotFoundError, RuleViolationError, StateConflictError, found
 from app.hall.clock import HallClock, working_days_between
 from app.hall.dispatch.requests import FILLABLE, LaborRequestRules, appended
+from app.hall.dispatch.schemas import DispatchRead
 from app.hall.events import (
     BID_ACCEPTED,
     DISPATCH_CREATED,
@@ -126,8 +127,8 @@ class DispatchRules:
 
     async def morning_referral(
         self, actor: Actor, request_id: UUID, *, expected: UUID | None, now: datetime
-    ) -> Dispatch:
-        """Rule 10: the first eligible registrant of the book's out-of-work list.
+    ) -> DispatchRead:
+        """Rule 10: the first eligible registrant of the book's out-of-work list (the dispatch as the API reads it).
 
         Walking the list from the top, a registrant is passed over only for a recorded reason: a skip recorded
         for this request (:meth:`skip`), or a member who is not active (suspended, …), which the walk records
@@ -138,22 +139,17 @@ class DispatchRules:
         (migration 0012) locks the book and the request, walks the list and writes the dispatch, the statuses,
         the count and the trace; the statement adds ``dispatch.created``. The book's lock is held for the
         database's time only, so dispatches from one book take turns quickly."""
-        clock = HallClock(actor.timezone)
         dispatch_id = uuid4()
         async with native_connection(engine_of(self.session)) as connection:
-            received = await connection.fetchval(_RECEIVED, request_id, actor.tenant_id)
-            if received is None:
-                raise ResourceNotFoundError(f"no labor request {request_id}")
-            counts_from = clock.counts_from(received)  # a request's receipt never changes: read without a lock
-            if clock.day_of(now) < counts_from:
-                number = await connection.fetchval(_NUMBER, request_id)
-                raise RuleViolationError(
-                    f"rule 7: {number} was received after 15:00; it is filled from {counts_from.isoformat()}"
-                )
             row = await connection.fetchrow(_MORNING_REFERRAL, request_id, actor.tenant_id, dispatch_id, now,
-                                            actor.sub, expected)  # fmt: skip
-        if row is None:  # pragma: no cover  (read just above; requests are never deleted)
+                                            actor.sub, expected, actor.timezone)  # fmt: skip
+        if row is None:
             raise ResourceNotFoundError(f"no labor request {request_id}")
+        if row["outcome"] == "not_yet":
+            raise RuleViolationError(
+                f"rule 7: {row['request_number']} was received after 15:00; it is filled from "
+                f"{row['counts_from'].isoformat()}"
+            )
         if row["outcome"] == "not_fillable":
             raise StateConflictError(
                 f"rule 10: {row['request_number']} is {row['request_status']}; only open or partially filled "
@@ -169,9 +165,8 @@ class DispatchRules:
                 "not the registration expected; reload the list"
             )
         nudge_for(self.session)  # the statement committed its event
-        return Dispatch(
+        return DispatchRead(
             id=dispatch_id,
-            tenant_id=actor.tenant_id,
             labor_request_id=request_id,
             member_id=row["member_id"],
             registration_id=row["registration_id"],
@@ -188,10 +183,6 @@ class DispatchRules:
             end_date=None,
             term_reason=None,
             days_worked=None,
-            created_by=actor.sub,
-            updated_by=actor.sub,
-            created_at=now,
-            updated_at=now,
         )
 
     async def skip(
@@ -942,8 +933,6 @@ class DispatchRules:
         return list(rows)
 
 
-_RECEIVED = "SELECT received_at FROM labor_requests WHERE id = $1 AND tenant_id = $2"
-_NUMBER = "SELECT request_number FROM labor_requests WHERE id = $1"
 _CREATED_EVENT = event_insert_sql(
     source="sent AS d",
     aggregate_type=DISPATCH_AGGREGATE,
@@ -966,7 +955,7 @@ _CREATED_EVENT = event_insert_sql(
 )
 _MORNING_REFERRAL = f"""
     WITH done AS MATERIALIZED (
-        SELECT * FROM hall_morning_referral($1, $2, $3, $4, $5, $6)
+        SELECT * FROM hall_morning_referral($1, $2, $3, $4, $5, $6, $7)
     ), sent AS (
         SELECT $3::uuid AS dispatch_id, $2::uuid AS tenant_id, $1::uuid AS labor_request_id, d.*
         FROM done AS d WHERE d.outcome = 'dispatched'
@@ -976,7 +965,7 @@ _MORNING_REFERRAL = f"""
     SELECT * FROM done
 """  # noqa: S608  (built from constants)
 """Rule 10's morning referral in one statement (asyncpg's ``$n``: request, tenant, the new dispatch's id, now,
-the actor, the registration expected or null): ``hall_morning_referral`` (migration 0012) and, when it
+the actor, the registration expected or null, the hall's zone): ``hall_morning_referral`` (migration 0012) and, when it
 dispatched, ``dispatch.created``."""
 
 
