@@ -109,15 +109,17 @@ BEGIN
         RETURN NEXT;
         RETURN;
     END IF;
-    INSERT INTO registration_activities (tenant_id, registration_id, member_id, book_id, action, previous_status,
-                                         new_status, previous_position, new_position, labor_request_id, reason,
-                                         performed_by, at, created_by, updated_by)
-    SELECT p_tenant, passed.id, passed.member, v_book, 'referral_skipped', 'registered', 'registered',
-           passed.place, passed.place, p_request,
-           'the member is ' || passed.status || ' (not dispatchable)', p_actor, p_at, p_actor, p_actor
-    FROM unnest(v_passed, v_passed_member, v_passed_place, v_passed_status)
-         AS passed (id, member, place, status)
-    ORDER BY passed.place;
+    IF cardinality(v_passed) > 0 THEN
+        INSERT INTO registration_activities (tenant_id, registration_id, member_id, book_id, action, previous_status,
+                                             new_status, previous_position, new_position, labor_request_id, reason,
+                                             performed_by, at, created_by, updated_by)
+        SELECT p_tenant, passed.id, passed.member, v_book, 'referral_skipped', 'registered', 'registered',
+               passed.place, passed.place, p_request,
+               'the member is ' || passed.status || ' (not dispatchable)', p_actor, p_at, p_actor, p_actor
+        FROM unnest(v_passed, v_passed_member, v_passed_place, v_passed_status)
+             AS passed (id, member, place, status)
+        ORDER BY passed.place;
+    END IF;
     employer_id := v_request.employer_id;
     start_date := v_request.start_date;
     dispatch_type := CASE WHEN v_request.is_short_call THEN 'short_call' ELSE 'normal' END;
