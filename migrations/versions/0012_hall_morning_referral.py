@@ -1,4 +1,5 @@
-"""hall_morning_referral(): rule 10's morning referral in one call; hall_counts_from(): rule 7's day
+"""hall_morning_referral(), hall_process_bids(): rule 10's morning referral and rule 8's processing, each in
+one call; hall_counts_from(): rule 7's day
 
 A morning referral holds its book's lock while it walks the out-of-work list and writes the dispatch, so
 dispatches from one book take turns. Done as one database call the lock is held for the database's own time
@@ -152,11 +153,159 @@ day, ``counts_from``), ``not_fillable`` (the request's status forbids it),
 written unless ``dispatched``. No row: no such request in the tenant."""
 
 
+PROCESS_BIDS = """
+CREATE FUNCTION hall_process_bids(
+    p_request uuid, p_tenant uuid, p_at timestamptz, p_actor text, p_reason text, p_zone text
+) RETURNS TABLE (
+    outcome text, request_number text, request_status text, workers_requested integer,
+    workers_dispatched integer, closes_at timestamptz, bid_id uuid, member_id uuid, registration_id uuid,
+    submitted_at timestamptz, queue_position_at_bid integer, dispatch_id uuid, rejection_reason text,
+    "position" integer, employer_id uuid, start_date date, dispatch_type text, check_in_deadline timestamptz
+) LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    v_book uuid;
+    v_request labor_requests%ROWTYPE;
+    v_today date := (p_at AT TIME ZONE p_zone)::date;
+    v_places integer;
+    v_accepted integer := 0;
+    v_bid record;
+BEGIN
+    SELECT r.book_id INTO v_book FROM labor_requests AS r WHERE r.id = p_request AND r.tenant_id = p_tenant;
+    IF NOT FOUND THEN
+        RETURN;  -- no such request: no row
+    END IF;
+    PERFORM 1 FROM referral_books AS b WHERE b.id = v_book FOR NO KEY UPDATE;
+    SELECT * INTO v_request FROM labor_requests AS r WHERE r.id = p_request FOR UPDATE;
+    request_number := v_request.request_number;
+    request_status := v_request.status;
+    workers_requested := v_request.workers_requested;
+    workers_dispatched := v_request.workers_dispatched;
+    closes_at := v_request.bidding_closes_at;
+    IF NOT v_request.allows_online_bidding OR v_request.bidding_closes_at IS NULL THEN
+        outcome := 'no_bidding';
+        RETURN NEXT;
+        RETURN;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM job_bids AS j WHERE j.labor_request_id = p_request AND j.status = 'pending') THEN
+        outcome := 'none';
+        RETURN NEXT;
+        RETURN;
+    END IF;
+    IF v_request.status IN ('open', 'partially_filled') THEN
+        IF p_at < v_request.bidding_closes_at THEN
+            IF p_reason IS NULL THEN
+                outcome := 'too_early';
+                RETURN NEXT;
+                RETURN;
+            END IF;
+            UPDATE labor_requests AS r
+            SET bidding_closes_at = p_at,
+                notes = concat_ws(E'\\n', nullif(r.notes, ''),
+                                  'bidding closed early by ' || p_actor || ': ' || p_reason),
+                updated_by = p_actor, updated_at = p_at
+            WHERE r.id = p_request;
+        END IF;
+        v_places := v_request.workers_requested - v_request.workers_dispatched;
+    ELSE
+        v_places := -1;  -- filled (or closed) meanwhile: no place for any bid
+    END IF;
+    employer_id := v_request.employer_id;
+    start_date := v_request.start_date;
+    dispatch_type := CASE WHEN v_request.is_short_call THEN 'short_call' ELSE 'normal' END;
+    FOR v_bid IN
+        SELECT j.id, j.member_id, j.registration_id, j.submitted_at, j.queue_position_at_bid,
+               q.status AS registration_status, q.applicant_priority_number AS apn, q.registered_at,
+               m.status AS member_status,
+               EXISTS (SELECT 1 FROM bidding_suspensions AS s
+                       WHERE s.member_id = j.member_id AND s.starts_on <= v_today AND s.ends_on >= v_today)
+                   AS suspended
+        FROM job_bids AS j
+        JOIN book_registrations AS q ON q.id = j.registration_id
+        JOIN members AS m ON m.id = j.member_id
+        WHERE j.labor_request_id = p_request AND j.status = 'pending'
+        ORDER BY q.applicant_priority_number, q.registered_at, q.id
+        FOR UPDATE OF j, q
+    LOOP
+        bid_id := v_bid.id;
+        member_id := v_bid.member_id;
+        registration_id := v_bid.registration_id;
+        submitted_at := v_bid.submitted_at;
+        queue_position_at_bid := v_bid.queue_position_at_bid;
+        dispatch_id := NULL;
+        "position" := NULL;
+        check_in_deadline := NULL;
+        IF v_places < 0 THEN
+            rejection_reason := 'rule 8: no place left: ' || request_number || ' is ' || request_status;
+        ELSIF v_bid.registration_status <> 'registered' OR v_bid.member_status <> 'active' THEN
+            rejection_reason := 'rule 8: not on the out-of-work list when the bids were processed ('
+                || CASE WHEN v_bid.member_status = 'active' THEN v_bid.registration_status
+                        ELSE 'member ' || v_bid.member_status END || ')';
+        ELSIF v_bid.suspended THEN
+            rejection_reason := 'rule 9: bidding suspended';
+        ELSIF v_places > 0 THEN
+            rejection_reason := NULL;
+            dispatch_id := gen_random_uuid();
+            "position" := queue_position(v_book, v_bid.apn, v_bid.registered_at, v_bid.registration_id);
+            check_in_deadline := (v_request.start_date + time '15:00') AT TIME ZONE p_zone;
+            INSERT INTO dispatches (id, tenant_id, labor_request_id, member_id, registration_id, bid_id, employer_id,
+                                    dispatched_at, method, type, status, reason, check_in_deadline, start_date,
+                                    created_by, updated_by, created_at, updated_at)
+            VALUES (dispatch_id, p_tenant, p_request, member_id, registration_id, bid_id, employer_id, p_at,
+                    'internet_bid', dispatch_type, 'dispatched',
+                    'bid at position ' || coalesce(queue_position_at_bid::text, 'unknown'), check_in_deadline,
+                    start_date, p_actor, p_actor, p_at, p_at);
+            UPDATE book_registrations AS q SET status = 'dispatched', updated_by = p_actor, updated_at = p_at
+            WHERE q.id = registration_id;
+            INSERT INTO registration_activities (tenant_id, registration_id, member_id, book_id, action,
+                                                 previous_status, new_status, previous_position, new_position,
+                                                 labor_request_id, dispatch_id, reason, performed_by, at,
+                                                 created_by, updated_by)
+            VALUES (p_tenant, registration_id, member_id, v_book, 'dispatched', 'registered', 'dispatched',
+                    "position", NULL, p_request, dispatch_id,
+                    'internet_bid to ' || request_number || ': bid at position '
+                        || coalesce(queue_position_at_bid::text, 'unknown'),
+                    p_actor, p_at, p_actor, p_actor);
+            UPDATE job_bids AS j SET status = 'accepted', dispatch_id = hall_process_bids.dispatch_id,
+                                     updated_by = p_actor, updated_at = p_at
+            WHERE j.id = bid_id;
+            v_places := v_places - 1;
+            v_accepted := v_accepted + 1;
+            outcome := 'accepted';
+            RETURN NEXT;
+            CONTINUE;
+        ELSE
+            rejection_reason := 'rule 8: the ' || v_request.workers_requested
+                || ' places went to bids ahead in the queue';
+        END IF;
+        UPDATE job_bids AS j SET status = 'rejected', rejection_reason = hall_process_bids.rejection_reason,
+                                 updated_by = p_actor, updated_at = p_at
+        WHERE j.id = bid_id;
+        outcome := 'rejected';
+        RETURN NEXT;
+    END LOOP;
+    IF v_accepted > 0 THEN
+        UPDATE labor_requests AS r
+        SET workers_dispatched = r.workers_dispatched + v_accepted,
+            status = CASE WHEN r.workers_dispatched + v_accepted >= r.workers_requested THEN 'filled'
+                          ELSE 'partially_filled' END,
+            updated_by = p_actor, updated_at = p_at
+        WHERE r.id = p_request;
+    END IF;
+END
+$$
+"""
+"""Rule 8's processing: one row per pending bid (``outcome`` ``accepted``, with its dispatch, or ``rejected``,
+with the reason), in queue order; or one row ``no_bidding`` (the request takes no online bids), ``none``
+(nothing pending) or ``too_early`` (before bidding closes, without a reason). No row: no such request."""
+
+
 def upgrade() -> None:
     op.execute(COUNTS_FROM)
     op.execute(MORNING_REFERRAL)
+    op.execute(PROCESS_BIDS)
 
 
 def downgrade() -> None:
+    op.execute("DROP FUNCTION hall_process_bids(uuid, uuid, timestamptz, text, text, text)")
     op.execute("DROP FUNCTION hall_morning_referral(uuid, uuid, uuid, timestamptz, text, uuid, text)")
     op.execute("DROP FUNCTION hall_counts_from(timestamptz, text)")

@@ -405,11 +405,11 @@ class LaborRequestController(Controller):
             actor_of(principal), request_id, reason=data.reason, now=_now()
         )
         return BidsProcessed(
-            labor_request_id=outcome.request.id,
-            accepted=[bid_read(bid) for bid in outcome.accepted],
-            rejected=[bid_read(bid) for bid in outcome.rejected],
-            workers_dispatched=outcome.request.workers_dispatched,
-            status=outcome.request.status,
+            labor_request_id=outcome.labor_request_id,
+            accepted=outcome.accepted,
+            rejected=outcome.rejected,
+            workers_dispatched=outcome.workers_dispatched,
+            status=outcome.status,
         )
 
 

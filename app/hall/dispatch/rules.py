@@ -21,13 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.db import engine_of, native_connection
 from app.core.errors import ResourceNotFoundError, RuleViolationError, StateConflictError, found
 from app.hall.clock import HallClock, working_days_between
-from app.hall.dispatch.requests import FILLABLE, LaborRequestRules, appended
-from app.hall.dispatch.schemas import DispatchRead
+from app.hall.dispatch.requests import FILLABLE, LaborRequestRules
+from app.hall.dispatch.schemas import BidRead, DispatchRead
 from app.hall.events import (
     BID_ACCEPTED,
     DISPATCH_CREATED,
     DISPATCH_TERMINATED,
-    BidAccepted,
     DispatchCreated,
     DispatchTerminated,
 )
@@ -51,7 +50,6 @@ from app.hall.models import (
     RollOffReason,
     TermReason,
 )
-from app.hall.registrations.queue import QUEUE_ORDER
 from app.hall.registrations.rules import Actor, RegistrationRules, lock_books, position_of
 from app.outbox import emit
 from app.outbox.emit import event_insert_sql, nudge_for
@@ -96,9 +94,14 @@ class SkipOutcome:
 
 @dataclass(slots=True)
 class BidsOutcome:
-    request: LaborRequest
-    accepted: list[JobBid] = field(default_factory=list)
-    rejected: list[JobBid] = field(default_factory=list)
+    """What processing a request's bids did: the bids accepted (each with its dispatch) and rejected, in queue
+    order, and the request's count and status after."""
+
+    labor_request_id: UUID
+    workers_dispatched: int
+    status: LaborRequestStatus
+    accepted: list[BidRead] = field(default_factory=list)
+    rejected: list[BidRead] = field(default_factory=list)
 
 
 def year_before(day: date) -> date:
@@ -669,95 +672,48 @@ class DispatchRules:
         """Rule 8: accept the pending bids in queue order (APN) up to the open places, each becoming a dispatch;
         reject the rest (all of them when other dispatches have filled the request meanwhile). Before bidding
         closes (07:00 on the start date) only with a reason, and bidding closes then. Run twice at once, the
-        second finds nothing pending: each place is filled once."""
-        request, _ = await self._request_and_book(actor, request_id)
-        clock = HallClock(actor.timezone)
-        if not request.allows_online_bidding or request.bidding_opens_at is None or request.bidding_closes_at is None:
-            raise RuleViolationError(f"rule 8: {request.request_number} takes no online bids")
-        outcome = BidsOutcome(request)
-        pending = (
-            await self.session.execute(
-                select(JobBid, BookRegistration, Member.status)
-                .join(BookRegistration, BookRegistration.id == JobBid.registration_id)
-                .join(Member, Member.id == JobBid.member_id)
-                .where(JobBid.labor_request_id == request.id, JobBid.status == BidStatus.PENDING)
-                .order_by(*QUEUE_ORDER)
-                .with_for_update(of=(JobBid, BookRegistration))
-            )
-        ).all()
-        if not pending:
-            return outcome
-        if request.status not in FILLABLE:  # filled by other dispatches meanwhile: no place for any bid
-            for bid, _, _ in pending:
-                bid.updated_by = actor.sub
-                self._reject(bid, f"rule 8: no place left: {request.request_number} is {request.status.value}")
-                outcome.rejected.append(bid)
-            await self.session.commit()
-            return outcome
-        if now < request.bidding_closes_at:
-            if now < request.bidding_opens_at:  # pragma: no cover  (no bid can be pending before it opens)
-                raise StateConflictError(f"rule 8: bidding on {request.request_number} has not opened")
-            if not reason:
-                raise StateConflictError(
-                    f"rule 8: bidding on {request.request_number} closes at {_wall(clock, request.bidding_closes_at)}; "
-                    "to process the bids earlier give a reason (bidding then closes)"
-                )
-            request.bidding_closes_at = now
-            request.notes = appended(request.notes, f"bidding closed early by {actor.sub}: {reason}")
-        today = clock.day_of(now)
-        suspended = await self._suspended_members([bid.member_id for bid, _, _ in pending], today)
-        places = request.workers_requested - request.workers_dispatched
-        for bid, registration, member_status in pending:
-            bid.updated_by = actor.sub
-            if registration.status != RegistrationStatus.REGISTERED or member_status != MemberStatus.ACTIVE:
-                state = registration.status.value if member_status == MemberStatus.ACTIVE else f"member {member_status}"
-                self._reject(bid, f"rule 8: not on the out-of-work list when the bids were processed ({state})")
-                outcome.rejected.append(bid)
-            elif bid.member_id in suspended:
-                self._reject(bid, "rule 9: bidding suspended")
-                outcome.rejected.append(bid)
-            elif places > 0:
-                position = await position_of(self.session, registration)
-                dispatch = await self._dispatch(
-                    actor,
-                    request,
-                    registration,
-                    method=DispatchMethod.INTERNET_BID,
-                    position=position,
-                    reason=f"bid at position {bid.queue_position_at_bid}",
-                    now=now,
-                    bid=bid,
-                )
-                bid.status = BidStatus.ACCEPTED
-                bid.dispatch_id = dispatch.id
-                emit(
-                    self.session,
-                    aggregate_type=BID_AGGREGATE,
-                    aggregate_id=bid.id,
-                    event_type=BID_ACCEPTED,
-                    payload=BidAccepted(
-                        bid_id=bid.id,
-                        tenant_id=actor.tenant_id,
-                        labor_request_id=request.id,
-                        member_id=bid.member_id,
-                        registration_id=registration.id,
-                        dispatch_id=dispatch.id,
-                        queue_position_at_bid=bid.queue_position_at_bid,
-                    ),
-                    tenant_id=actor.tenant_id,
-                )
-                places -= 1
-                outcome.accepted.append(bid)
-            else:
-                self._reject(bid, f"rule 8: the {request.workers_requested} places went to bids ahead in the queue")
-                outcome.rejected.append(bid)
-        await self.session.commit()
-        return outcome
+        second finds nothing pending: each place is filled once.
 
-    @staticmethod
-    def _reject(bid: JobBid, why: str) -> None:
-        bid.status = BidStatus.REJECTED
-        bid.rejection_reason = why
+        One statement, committed on its own: the database's ``hall_process_bids`` (migration 0012) locks the
+        book and the request and does it all, bid by bid, with the dispatches, the statuses and the trace; the
+        statement adds ``bid.accepted`` and ``dispatch.created`` for each accepted bid."""
+        async with native_connection(engine_of(self.session)) as connection:
+            rows = await connection.fetch(_PROCESS_BIDS, request_id, actor.tenant_id, now, actor.sub, reason,
+                                          actor.timezone)  # fmt: skip
+        if not rows:
+            raise ResourceNotFoundError(f"no labor request {request_id}")
+        first = rows[0]
+        if first["outcome"] == "no_bidding":
+            raise RuleViolationError(f"rule 8: {first['request_number']} takes no online bids")
+        if first["outcome"] == "too_early":
+            raise StateConflictError(
+                f"rule 8: bidding on {first['request_number']} closes at "
+                f"{_wall(HallClock(actor.timezone), first['closes_at'])}; to process the bids earlier give a reason "
+                "(bidding then closes)"
+            )
+        outcome = BidsOutcome(request_id, first["workers_dispatched"], LaborRequestStatus(first["request_status"]))
+        if first["outcome"] == "none":
+            return outcome
+        for row in rows:
+            bid = BidRead(
+                id=row["bid_id"],
+                labor_request_id=request_id,
+                member_id=row["member_id"],
+                registration_id=row["registration_id"],
+                submitted_at=row["submitted_at"],
+                queue_position_at_bid=row["queue_position_at_bid"],
+                status=BidStatus.ACCEPTED if row["outcome"] == "accepted" else BidStatus.REJECTED,
+                dispatch_id=row["dispatch_id"],
+                rejected_by_member=False,
+                rejection_reason=row["rejection_reason"],
+            )
+            (outcome.accepted if row["outcome"] == "accepted" else outcome.rejected).append(bid)
+        if outcome.accepted:
+            outcome.workers_dispatched += len(outcome.accepted)
+            filled = outcome.workers_dispatched >= first["workers_requested"]
+            outcome.status = LaborRequestStatus.FILLED if filled else LaborRequestStatus.PARTIALLY_FILLED
+            nudge_for(self.session)  # the statement committed its events
+        return outcome
 
     # -- rule 9: rejection after acceptance -------------------------------------------------------------
 
@@ -849,16 +805,6 @@ class DispatchRules:
                 BiddingSuspension.ends_on >= today,
             )
         )
-
-    async def _suspended_members(self, member_ids: list[UUID], today: date) -> set[UUID]:
-        rows = await self.session.scalars(
-            select(BiddingSuspension.member_id).where(
-                BiddingSuspension.member_id.in_(member_ids),
-                BiddingSuspension.starts_on <= today,
-                BiddingSuspension.ends_on >= today,
-            )
-        )
-        return set(rows)
 
     # -- shared steps ------------------------------------------------------------------------------------
 
@@ -967,6 +913,60 @@ _MORNING_REFERRAL = f"""
 """Rule 10's morning referral in one statement (asyncpg's ``$n``: request, tenant, the new dispatch's id, now,
 the actor, the registration expected or null, the hall's zone): ``hall_morning_referral`` (migration 0012) and, when it
 dispatched, ``dispatch.created``."""
+
+
+_BID_EVENT = event_insert_sql(
+    source="accepted AS d",
+    aggregate_type=BID_AGGREGATE,
+    aggregate_id="d.bid_id",
+    event_type=BID_ACCEPTED,
+    payload={
+        "bid_id": "d.bid_id",
+        "tenant_id": "d.tenant_id",
+        "labor_request_id": "d.labor_request_id",
+        "member_id": "d.member_id",
+        "registration_id": "d.registration_id",
+        "dispatch_id": "d.dispatch_id",
+        "queue_position_at_bid": "d.queue_position_at_bid",
+    },
+    tenant_id="d.tenant_id",
+)
+_BID_DISPATCH_EVENT = event_insert_sql(
+    source="accepted AS d",
+    aggregate_type=DISPATCH_AGGREGATE,
+    aggregate_id="d.dispatch_id",
+    event_type=DISPATCH_CREATED,
+    payload={
+        "dispatch_id": "d.dispatch_id",
+        "tenant_id": "d.tenant_id",
+        "labor_request_id": "d.labor_request_id",
+        "member_id": "d.member_id",
+        "registration_id": "d.registration_id",
+        "employer_id": "d.employer_id",
+        "method": "'internet_bid'",
+        "type": "d.dispatch_type",
+        "start_date": "d.start_date",
+        "check_in_deadline": "to_char(d.check_in_deadline AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
+        "position": "d.position",
+    },
+    tenant_id="d.tenant_id",
+)
+_PROCESS_BIDS = f"""
+    WITH done AS MATERIALIZED (
+        SELECT * FROM hall_process_bids($1, $2, $3, $4, $5, $6)
+    ), accepted AS (
+        SELECT $2::uuid AS tenant_id, $1::uuid AS labor_request_id, d.*
+        FROM done AS d WHERE d.outcome = 'accepted'
+    ), bid_event AS (
+        {_BID_EVENT}
+    ), dispatch_event AS (
+        {_BID_DISPATCH_EVENT}
+    )
+    SELECT * FROM done
+"""  # noqa: S608  (built from constants)
+"""Rule 8's processing in one statement (asyncpg's ``$n``: request, tenant, now, the actor, the reason to close
+bidding early or null, the hall's zone): ``hall_process_bids`` (migration 0012) and, for each accepted bid,
+``bid.accepted`` and ``dispatch.created``."""
 
 
 def _count(request: LaborRequest, change: int, actor: Actor) -> None:
