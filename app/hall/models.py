@@ -385,6 +385,13 @@ class RegistrationActivity(_HallBase):
     __table_args__ = (
         Index("ix_registration_activities_registration_at", "registration_id", "at"),
         Index("ix_registration_activities_book_at", "book_id", "at"),
+        # The skips recorded for a request (rule 10): read by every morning referral.
+        Index(
+            "ix_registration_activities_skips",
+            "labor_request_id",
+            "registration_id",
+            postgresql_where=text("action = 'referral_skipped'"),
+        ),
     )
 
     registration_id: Mapped[UUID] = mapped_column(ForeignKey("book_registrations.id"))

@@ -15,6 +15,7 @@ Revises: 0011
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
@@ -54,6 +55,10 @@ DECLARE
     v_passed_member uuid[] := '{}';
     v_passed_place integer[] := '{}';
     v_passed_status text[] := '{}';
+    v_page integer;
+    v_after_apn numeric := -1;  -- before every APN (they are positive)
+    v_after_at timestamptz := '-infinity';
+    v_after_id uuid := '00000000-0000-0000-0000-000000000000';
 BEGIN
     SELECT r.book_id, r.request_number, hall_counts_from(r.received_at, p_zone)
     INTO v_book, request_number, counts_from
@@ -77,28 +82,40 @@ BEGIN
         RETURN NEXT;
         RETURN;
     END IF;
-    FOR v_candidate IN
-        SELECT q.id, q.member_id, m.status AS member_status,
-               EXISTS (SELECT 1 FROM registration_activities AS a
-                       WHERE a.registration_id = q.id AND a.labor_request_id = p_request
-                         AND a.action = 'referral_skipped') AS skipped
-        FROM book_registrations AS q JOIN members AS m ON m.id = q.member_id
-        WHERE q.book_id = v_book AND q.status = 'registered'
-        ORDER BY q.applicant_priority_number, q.registered_at, q.id
+    -- The walk goes down the list in pages of 32 (keyset on the list's order), so the planner always walks the
+    -- queue's index from the top: a plan for the whole list would sort every registrant of a full book.
     LOOP
-        v_place := v_place + 1;
-        CONTINUE WHEN v_candidate.skipped;
-        IF v_candidate.member_status <> 'active' THEN
-            v_passed := v_passed || v_candidate.id;
-            v_passed_member := v_passed_member || v_candidate.member_id;
-            v_passed_place := v_passed_place || v_place;
-            v_passed_status := v_passed_status || v_candidate.member_status::text;
-            CONTINUE;
-        END IF;
-        registration_id := v_candidate.id;
-        member_id := v_candidate.member_id;
-        "position" := v_place;
-        EXIT;
+        v_page := 0;
+        FOR v_candidate IN
+            SELECT q.id, q.member_id, q.applicant_priority_number AS apn, q.registered_at, m.status AS member_status,
+                   EXISTS (SELECT 1 FROM registration_activities AS a
+                           WHERE a.registration_id = q.id AND a.labor_request_id = p_request
+                             AND a.action = 'referral_skipped') AS skipped
+            FROM book_registrations AS q JOIN members AS m ON m.id = q.member_id
+            WHERE q.book_id = v_book AND q.status = 'registered'
+              AND (q.applicant_priority_number, q.registered_at, q.id) > (v_after_apn, v_after_at, v_after_id)
+            ORDER BY q.applicant_priority_number, q.registered_at, q.id
+            LIMIT 32
+        LOOP
+            v_page := v_page + 1;
+            v_place := v_place + 1;
+            v_after_apn := v_candidate.apn;
+            v_after_at := v_candidate.registered_at;
+            v_after_id := v_candidate.id;
+            CONTINUE WHEN v_candidate.skipped;
+            IF v_candidate.member_status <> 'active' THEN
+                v_passed := v_passed || v_candidate.id;
+                v_passed_member := v_passed_member || v_candidate.member_id;
+                v_passed_place := v_passed_place || v_place;
+                v_passed_status := v_passed_status || v_candidate.member_status::text;
+                CONTINUE;
+            END IF;
+            registration_id := v_candidate.id;
+            member_id := v_candidate.member_id;
+            "position" := v_place;
+            EXIT;
+        END LOOP;
+        EXIT WHEN registration_id IS NOT NULL OR v_page < 32;
     END LOOP;
     IF registration_id IS NULL THEN
         outcome := 'nobody';
@@ -300,6 +317,14 @@ with the reason), in queue order; or one row ``no_bidding`` (the request takes n
 
 
 def upgrade() -> None:
+    # The skips recorded for a request: a morning referral looks them up on every dispatch (the whole trace
+    # grows with the hall's history; these few rows do not).
+    op.create_index(
+        "ix_registration_activities_skips",
+        "registration_activities",
+        ["labor_request_id", "registration_id"],
+        postgresql_where=sa.text("action = 'referral_skipped'"),
+    )
     op.execute(COUNTS_FROM)
     op.execute(MORNING_REFERRAL)
     op.execute(PROCESS_BIDS)
@@ -309,3 +334,4 @@ def downgrade() -> None:
     op.execute("DROP FUNCTION hall_process_bids(uuid, uuid, timestamptz, text, text, text)")
     op.execute("DROP FUNCTION hall_morning_referral(uuid, uuid, uuid, timestamptz, text, uuid, text)")
     op.execute("DROP FUNCTION hall_counts_from(timestamptz, text)")
+    op.drop_index("ix_registration_activities_skips", table_name="registration_activities")

@@ -9,6 +9,8 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from app.config import DatabaseSettings
+from app.core.db import alembic_commands
 from app.hall.dispatch.fairness import VerifyReport, explain, verify
 from app.hall.dispatch.rules import DispatchRules
 from app.hall.models import (
@@ -20,7 +22,9 @@ from app.hall.models import (
     TermReason,
 )
 from tests.hall.kit import HallKit
+from tests.hall.test_hall_schema import snapshot
 from tests.processes import rollcall
+from tests.test_migrations import _dsn, empty_database  # noqa: F401  (the fixture)
 
 NOW = datetime(2026, 12, 3, 18, 0, tzinfo=UTC)  # Thursday 10:00 in Los Angeles
 LATER = NOW + timedelta(days=20)
@@ -321,3 +325,26 @@ async def test_one_member_from_registration_to_quit(hall: HallKit) -> None:
     }  # fmt: skip
     assert len(await hall.events("labor_request.created")) == 2
     assert (await verified(hall)).findings == []
+
+
+async def test_0012_adds_the_dispatch_functions_and_the_skips_index_and_downgrades_to_exactly_0011(
+    empty_database: str,  # noqa: F811
+) -> None:
+    commands = alembic_commands(DatabaseSettings(url=empty_database, pool_size=0))
+    dsn = _dsn(empty_database)
+    await asyncio.to_thread(commands.upgrade, "0011")
+    before = await snapshot(dsn)
+    await asyncio.to_thread(commands.upgrade, "0012")
+    at_0012 = await snapshot(dsn)
+    await asyncio.to_thread(commands.downgrade, "0011")
+    undone = await snapshot(dsn)
+    await asyncio.to_thread(commands.upgrade, "0012")
+
+    assert at_0012["functions"] - before["functions"] == {
+        "hall_counts_from", "hall_morning_referral", "hall_process_bids"
+    }  # fmt: skip
+    assert at_0012["tables"] == before["tables"]
+    assert {key: value for key, value in undone.items() if key != "version"} == {
+        key: value for key, value in before.items() if key != "version"
+    }
+    assert await snapshot(dsn) == at_0012

@@ -20,6 +20,7 @@ in which order (APN, then registration time, then id, rule 2). The replay checks
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -253,7 +254,8 @@ def _name(value: object) -> str:
     return "nothing" if value is None else str(value)
 
 
-async def _load(session: AsyncSession, book: ReferralBook) -> _Book:
+async def _load(session: AsyncSession, book: ReferralBook, *, until: int | None = None) -> _Book:
+    """The book's registrations, its trace (up to seq ``until``, included), its dispatches and lost bids."""
     registrations = {
         row.id: _Registration((row.applicant_priority_number, row.registered_at, row.id), row.member_id, row.number,
                               row.status)
@@ -272,7 +274,12 @@ async def _load(session: AsyncSession, book: ReferralBook) -> _Book:
     }  # fmt: skip
     activities: list[Trace] = list(
         await session.execute(
-            select(*TRACE_COLUMNS).where(RegistrationActivity.book_id == book.id).order_by(RegistrationActivity.seq)
+            select(*TRACE_COLUMNS)
+            .where(
+                RegistrationActivity.book_id == book.id,
+                *([RegistrationActivity.seq <= until] if until is not None else []),
+            )
+            .order_by(RegistrationActivity.seq)
         )
     )
     dispatches = {
@@ -329,7 +336,18 @@ async def explain(session: AsyncSession, tenant_id: UUID, dispatch_id: UUID) -> 
         raise ResourceNotFoundError(f"no dispatch {dispatch_id}")
     request = found(await session.get(LaborRequest, dispatch.labor_request_id), "labor request")
     book = found(await session.get(ReferralBook, request.book_id), "book")
-    loaded = await _load(session, book)
+    at_seq = await session.scalar(
+        select(RegistrationActivity.seq).where(
+            RegistrationActivity.dispatch_id == dispatch.id, RegistrationActivity.action == ActivityAction.DISPATCHED
+        )
+    )
+    loaded = await _load(session, book, until=at_seq)
+    # The replay is CPU work over the book's history up to the dispatch (about a second for a book of 20,000
+    # registrants): in a thread, so the event loop goes on serving other requests meanwhile.
+    return await asyncio.to_thread(_explained, loaded, dispatch, request)
+
+
+def _explained(loaded: _Book, dispatch: Dispatch, request: LaborRequest) -> DispatchExplained:
     at = next(
         (
             row
@@ -370,7 +388,7 @@ async def explain(session: AsyncSession, tenant_id: UUID, dispatch_id: UUID) -> 
         dispatch_id=dispatch.id,
         labor_request_id=request.id,
         request_number=request.request_number,
-        book_id=book.id,
+        book_id=loaded.id,
         method=dispatch.method,
         registration_id=dispatch.registration_id,
         member_id=dispatch.member_id,
