@@ -1,9 +1,9 @@
 """Test harness: real PostgreSQL and Redis, a database built by the migrations, one clean slate per test.
 
 With ``DATABASE_URL`` / ``REDIS_URL`` set the tests use those servers (CI: the
-machine's); otherwise embedded ones start under ``.rollcall/test``. Either way the
-tests run in a database of their own, created here and dropped at the end, and in
-Redis database 13, flushed after every test.
+machine's); otherwise embedded ones start under ``.rollcall/test-gw0`` (one per pytest-xdist process). Either
+way each process runs its tests in a database of its own, created here and dropped at the end, and in a Redis
+database of its own (13, 14, …), flushed after every test.
 """
 
 from __future__ import annotations
@@ -36,8 +36,11 @@ from tests.outbox.conftest import Kit, kit  # noqa: F401  (the database helpers,
 from tests.tokens import SigningKeys
 
 REPO = Path(__file__).resolve().parents[1]
-TEST_REDIS_DB = int(os.environ.get("ROLLCALL_TEST_REDIS_DB", "13"))
-"""Redis database the tests own and flush; set ROLLCALL_TEST_REDIS_DB to run two suites side by side."""
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+"""This test process's name under pytest-xdist (``gw0``, ``gw1``, …; ``gw0`` when run alone)."""
+TEST_REDIS_DB = int(os.environ.get("ROLLCALL_TEST_REDIS_DB", "13")) + int(WORKER.removeprefix("gw") or 0)
+"""Redis database this test process owns and flushes: 13 for the first (``make test`` runs two, 13 and 14); set
+ROLLCALL_TEST_REDIS_DB to run two suites side by side. Each process also has its own database (``database_url``)."""
 ISSUER = "https://id.rollcall.test/realms/rollcall"
 AUDIENCE = "rollcall-api"
 
@@ -46,7 +49,7 @@ AUDIENCE = "rollcall-api"
 def servers() -> Iterator[tuple[str, str]]:
     """Server URLs: the environment's, or embedded ones started for this run."""
     with backing_services(
-        REPO / ".rollcall" / "test",
+        REPO / ".rollcall" / f"test-{WORKER}",
         database_url=os.environ.get("DATABASE_URL") or None,
         redis_url=os.environ.get("REDIS_URL") or None,
         database="postgres",

@@ -8,7 +8,12 @@ import secrets
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import REPO
+
+pytestmark = pytest.mark.xdist_group("benchmarks")
+"""The benchmarks share a scratch database name and Redis db 12: under pytest-xdist they run in one process."""
 
 
 def run_bench(script: str, *arguments: str, env: dict[str, str]) -> dict[str, object]:
