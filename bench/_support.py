@@ -343,31 +343,44 @@ class KeepAliveClient:
             self.pool.put_nowait(None)  # opened on first use
 
     async def request(self, method: str, path: str, headers: dict[str, str], body: bytes = b"") -> tuple[int, bytes]:
+        """One exchange. A kept-alive connection the server closed while idle (uvicorn closes them after 5 s) is
+        reopened and the request sent again, once."""
         connection = await self.pool.get()
         try:
-            if connection is None:
-                connection = await asyncio.open_connection(self.host, self.port)
-            reader, writer = connection
-            lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}", f"Content-Length: {len(body)}"]
-            lines += [f"{name}: {value}" for name, value in headers.items()]
-            writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
-            status, answer, keep = await self._read(reader)
+            for attempt in (1, 2):
+                reused = connection is not None
+                if connection is None:
+                    connection = await asyncio.open_connection(self.host, self.port)
+                reader, writer = connection
+                lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}", f"Content-Length: {len(body)}"]
+                lines += [f"{name}: {value}" for name, value in headers.items()]
+                try:
+                    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+                    status, answer, keep = await self._read(reader)
+                except ConnectionError:
+                    writer.close()
+                    connection = None
+                    if reused and attempt == 1:
+                        continue
+                    raise
+                if not keep:
+                    writer.close()
+                    connection = None
+                return status, answer
+            raise ConnectionError("unreachable")  # pragma: no cover
         except (OSError, asyncio.IncompleteReadError, ValueError) as error:
             if connection is not None:
                 connection[1].close()
             connection = None
             raise HttpError(f"{method} {path}: {error!r}") from error
-        else:
-            if not keep:
-                writer.close()
-                connection = None
-            return status, answer
         finally:
             self.pool.put_nowait(connection)
 
     @staticmethod
     async def _read(reader: asyncio.StreamReader) -> tuple[int, bytes, bool]:
         status_line = await reader.readline()
+        if not status_line:
+            raise ConnectionResetError("the server closed the connection")
         parts = status_line.split(b" ", 2)
         if len(parts) < 2 or not parts[0].startswith(b"HTTP/1."):
             raise ValueError(f"not an HTTP answer: {status_line[:80]!r}")
