@@ -7,7 +7,6 @@ dispatch; anyone else's bid or dispatch is a 404 to them. Every refusal names it
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -21,8 +20,8 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.auth import Principal, provide_principal, requires_role
-from app.core.errors import ResourceNotFoundError, RuleViolationError, problem_responses
+from app.core.auth import Principal, provide_principal
+from app.core.errors import ResourceNotFoundError, RuleViolationError
 from app.core.filters import PAGING, Paging
 from app.hall.clock import HallClock
 from app.hall.dispatch.fairness import explain
@@ -44,29 +43,21 @@ from app.hall.dispatch.schemas import (
     TerminateRequest,
     body,
 )
-from app.hall.guards import ADMIN, DISPATCHER, MEMBER, STAFF, is_staff
+from app.hall.guards import STAFF, is_staff
 from app.hall.models import (
     Dispatch,
     DispatchMethod,
     JobBid,
     LaborRequest,
     LaborRequestStatus,
-    Member,
     TermReason,
 )
-from app.hall.registrations.controllers import actor_of
+from app.hall.registrations.controllers import ANYONE, CHANGE, READ, actor_of, linked_member, utc_now
+from app.hall.registrations.queue import Books
 from app.hall.registrations.schemas import NoteRequest
 from app.hall.registrations.schemas import body as note_body
 
 __all__ = ["DispatchController", "LaborRequestController"]
-
-ANYONE = requires_role(ADMIN, DISPATCHER, MEMBER)
-READ = problem_responses(400, 401, 403, 404)
-CHANGE = problem_responses(400, 401, 403, 404, 409, 413, 422)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def request_read(request: LaborRequest, timezone: str) -> LaborRequestRead:
@@ -88,19 +79,9 @@ def _values(data: msgspec.Struct) -> dict[str, Any]:
     return msgspec.structs.asdict(data)
 
 
-async def linked_member(session: AsyncSession, principal: Principal) -> UUID:
-    """The member linked to the caller's login (403 without one)."""
-    member_id: UUID | None = await session.scalar(
-        select(Member.id).where(Member.tenant_id == principal.tenant.id, Member.keycloak_sub == principal.sub)
-    )
-    if member_id is None:
-        raise PermissionDeniedException("no member of this hall is linked to this login")
-    return member_id
-
-
 async def _own(session: AsyncSession, principal: Principal) -> UUID | None:
     """None for staff (they act on anyone's); the caller's member for a member."""
-    return None if is_staff(principal) else await linked_member(session, principal)
+    return None if is_staff(principal) else await linked_member(Books(session), principal)
 
 
 class LaborRequestController(Controller):
@@ -129,7 +110,7 @@ class LaborRequestController(Controller):
         short call; short calls, starts before 06:00, specialty, MOU-jobsite and under-scale requests give no
         check marks (`no_check_mark_reason` says which). With online bidding, members bid from 17:30 the day
         before the start date until 07:00 on it."""
-        request = await LaborRequestRules(db_session).create(actor_of(principal), _values(data), now=_now())
+        request = await LaborRequestRules(db_session).create(actor_of(principal), _values(data), now=utc_now())
         return request_read(request, principal.tenant.timezone)
 
     @get(
@@ -154,7 +135,7 @@ class LaborRequestController(Controller):
         if book_id is not None:
             where.append(LaborRequest.book_id == book_id)
         if not is_staff(principal):
-            await linked_member(db_session, principal)
+            await linked_member(Books(db_session), principal)
             where += [LaborRequest.allows_online_bidding.is_(True), LaborRequest.status.in_(FILLABLE)]
         total = await db_session.scalar(select(func.count()).select_from(LaborRequest).where(*where)) or 0
         rows = await db_session.scalars(
@@ -187,7 +168,7 @@ class LaborRequestController(Controller):
         if request is None or request.tenant_id != principal.tenant.id:
             raise ResourceNotFoundError(f"no labor request {request_id}")
         if not is_staff(principal):
-            await linked_member(db_session, principal)
+            await linked_member(Books(db_session), principal)
             if not request.allows_online_bidding:
                 raise ResourceNotFoundError(f"no labor request {request_id}")
         return request_read(request, principal.tenant.timezone)
@@ -209,7 +190,7 @@ class LaborRequestController(Controller):
         """Only an open request (nobody dispatched yet) is editable (409 otherwise); what the values imply is
         derived again. A field left out keeps its value."""
         changes = {name: value for name, value in msgspec.structs.asdict(data).items() if value is not None}
-        request = await LaborRequestRules(db_session).edit(actor_of(principal), request_id, changes, now=_now())
+        request = await LaborRequestRules(db_session).edit(actor_of(principal), request_id, changes, now=utc_now())
         return request_read(request, principal.tenant.timezone)
 
     @post(
@@ -229,7 +210,7 @@ class LaborRequestController(Controller):
     ) -> LaborRequestRead:
         """An open or partially filled request, with the reason; its pending bids expire. Dispatches stand."""
         request = await LaborRequestRules(db_session).cancel(
-            actor_of(principal), request_id, reason=data.reason, now=_now()
+            actor_of(principal), request_id, reason=data.reason, now=utc_now()
         )
         return request_read(request, principal.tenant.timezone)
 
@@ -261,11 +242,11 @@ class LaborRequestController(Controller):
         actor = actor_of(principal)
         method = DispatchMethod(data.method)
         if method is DispatchMethod.MORNING_REFERRAL:
-            return await rules.morning_referral(actor, request_id, expected=data.registration_id, now=_now())
+            return await rules.morning_referral(actor, request_id, expected=data.registration_id, now=utc_now())
         if data.registration_id is None or not data.reason:
             raise RuleViolationError(f"rule 10: a {method.value} dispatch names the registrant and gives a reason")
         dispatch = await rules.named(
-            actor, request_id, data.registration_id, method=method, reason=data.reason, now=_now()
+            actor, request_id, data.registration_id, method=method, reason=data.reason, now=utc_now()
         )
         return dispatch_read(dispatch)
 
@@ -308,7 +289,7 @@ class LaborRequestController(Controller):
         """Recorded in the registrant's trace; a morning referral then passes them over for this request. It
         gives a check mark (rule 4) when the request gives them (rule 5) and the registrant has none today."""
         outcome = await DispatchRules(db_session).skip(
-            actor_of(principal), request_id, data.registration_id, reason=data.reason, now=_now()
+            actor_of(principal), request_id, data.registration_id, reason=data.reason, now=utc_now()
         )
         return SkipRead(
             registration_id=outcome.registration.id,
@@ -338,8 +319,8 @@ class LaborRequestController(Controller):
         """From 17:30 the day before the start date until 07:00 on it, on an open or partially filled request
         that takes online bids, by a member registered (not exempt) on its book; one active bid per member and
         request; not while the member's bidding is suspended (rule 9)."""
-        member_id = await linked_member(db_session, principal)
-        bid = await DispatchRules(db_session).bid(actor_of(principal), request_id, member_id, now=_now())
+        member_id = await linked_member(Books(db_session), principal)
+        bid = await DispatchRules(db_session).bid(actor_of(principal), request_id, member_id, now=utc_now())
         return bid_read(bid)
 
     @delete(
@@ -357,8 +338,8 @@ class LaborRequestController(Controller):
         request_id: FromPath[UUID],
     ) -> BidRead:
         """A bid already accepted is rejected instead (`POST bids/{id}/reject`, rule 9)."""
-        member_id = await linked_member(db_session, principal)
-        bid = await DispatchRules(db_session).withdraw(actor_of(principal), request_id, member_id, now=_now())
+        member_id = await linked_member(Books(db_session), principal)
+        bid = await DispatchRules(db_session).withdraw(actor_of(principal), request_id, member_id, now=utc_now())
         return bid_read(bid)
 
     @get(
@@ -402,7 +383,7 @@ class LaborRequestController(Controller):
         rejected. Before bidding closes (07:00 on the start date) only with a `reason`, which closes bidding.
         Processing twice dispatches each place once."""
         outcome = await DispatchRules(db_session).process_bids(
-            actor_of(principal), request_id, reason=data.reason, now=_now()
+            actor_of(principal), request_id, reason=data.reason, now=utc_now()
         )
         return BidsProcessed(
             labor_request_id=outcome.labor_request_id,
@@ -456,7 +437,7 @@ class DispatchController(Controller):
         quit). A member may check in only their own."""
         own = await _own(db_session, principal)
         dispatch = await DispatchRules(db_session).check_in(
-            actor_of(principal), dispatch_id, member_id=own, note=data.note, now=_now()
+            actor_of(principal), dispatch_id, member_id=own, note=data.note, now=utc_now()
         )
         return dispatch_read(dispatch)
 
@@ -489,7 +470,7 @@ class DispatchController(Controller):
             days_worked=data.days_worked,
             note=data.note,
             member_id=own,
-            now=_now(),
+            now=utc_now(),
         )
         return dispatch_read(dispatch)
 
@@ -531,6 +512,6 @@ class DispatchController(Controller):
         their own."""
         own = await _own(db_session, principal)
         bid = await DispatchRules(db_session).reject_bid(
-            actor_of(principal), bid_id, reason=data.reason, member_id=own, now=_now()
+            actor_of(principal), bid_id, reason=data.reason, member_id=own, now=utc_now()
         )
         return bid_read(bid)

@@ -42,7 +42,7 @@ from app.hall.registrations.schemas import (
     body,
 )
 
-__all__ = ["RegistrationController"]
+__all__ = ["ANYONE", "CHANGE", "READ", "RegistrationController", "actor_of", "linked_member", "utc_now"]
 
 ANYONE = requires_role(ADMIN, DISPATCHER, MEMBER)
 READ = problem_responses(400, 401, 403, 404)
@@ -63,7 +63,7 @@ def actor_of(principal: Principal) -> Actor:
     )
 
 
-def _now() -> datetime:
+def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
@@ -92,7 +92,9 @@ class RegistrationController(Controller):
         """The APN is the spreadsheet serial of the hall's day plus k/100, k counting the day's registrations
         on the book (2012-02-27's first: 40966.01). 409 for a 100th on one day, an inactive member or book,
         or a member already active on the book."""
-        placed = await RegistrationRules(db_session).register(actor_of(principal), book_id, data.member_id, now=_now())
+        placed = await RegistrationRules(db_session).register(
+            actor_of(principal), book_id, data.member_id, now=utc_now()
+        )
         return read(placed.registration, placed.position)
 
     @post(
@@ -118,7 +120,7 @@ class RegistrationController(Controller):
             raise RuleViolationError(
                 f"rule 1: an APN has at most two decimal places, from 0.01 to {MAX_APN} (got {apn})"
             )
-        now = _now()
+        now = utc_now()
         for instant, name in ((data.registered_at, "registered_at"), (data.last_re_sign_at, "last_re_sign_at")):
             if instant is not None and (instant.tzinfo is None or instant > now):
                 raise RuleViolationError(f"rule 1: {name} is a past date-time with an offset")
@@ -167,7 +169,7 @@ class RegistrationController(Controller):
                 entries = await books.whole_list(principal.tenant.id, book_id)
                 rows = ([getattr(entry, column) for column in OUT_OF_WORK_COLUMNS] for entry in entries)
                 return CsvStream.download(sheet(OUT_OF_WORK_COLUMNS, rows), "out-of-work.csv")
-            member_id = await _member(books, principal)
+            member_id = await linked_member(books, principal)
             own = await books.own_entry(principal.tenant.id, book_id, member_id)
         if csv:
             rows = ([getattr(entry, column) for column in OUT_OF_WORK_COLUMNS] for entry in own)
@@ -212,7 +214,7 @@ class RegistrationController(Controller):
     ) -> OffsetPagination[RegistrationRead]:
         """Every registration of the member linked to the caller's login, with their place on each list."""
         books = Books(db_session)
-        member_id = await _member(books, principal)
+        member_id = await linked_member(books, principal)
         items, total = await books.registrations(
             principal.tenant.id, member_id=member_id, limit=paging.limit, offset=paging.offset
         )
@@ -275,7 +277,7 @@ class RegistrationController(Controller):
         """The deadline moves to now plus the book's re-sign days; the APN stays. 409 after the deadline plus
         the book's grace days. A member may re-sign only their own."""
         await _visible(Books(db_session), principal, registration_id)
-        registration = await RegistrationRules(db_session).re_sign(actor_of(principal), registration_id, now=_now())
+        registration = await RegistrationRules(db_session).re_sign(actor_of(principal), registration_id, now=utc_now())
         return await _answer(db_session, registration)
 
     @post(
@@ -296,7 +298,11 @@ class RegistrationController(Controller):
         """One per registration per day; none for exempt registrants (422) or for a request that gives none
         (rule 5, 422). The mark after the book's `max_check_marks` rolls the registration off (`check_marks`)."""
         registration = await RegistrationRules(db_session).add_check_mark(
-            actor_of(principal), registration_id, reason=data.reason, labor_request_id=data.labor_request_id, now=_now()
+            actor_of(principal),
+            registration_id,
+            reason=data.reason,
+            labor_request_id=data.labor_request_id,
+            now=utc_now(),
         )
         return await _answer(db_session, registration)
 
@@ -319,7 +325,7 @@ class RegistrationController(Controller):
         """`mark` is 1 to the registration's number of marks. A registration the marks rolled off is back on
         its book, with its APN, once within the book's limit again."""
         registration = await RegistrationRules(db_session).restore_check_mark(
-            actor_of(principal), registration_id, mark, reason=data.reason, now=_now()
+            actor_of(principal), registration_id, mark, reason=data.reason, now=utc_now()
         )
         return await _answer(db_session, registration)
 
@@ -347,7 +353,7 @@ class RegistrationController(Controller):
             start=data.start,
             end=data.end,
             note=data.note,
-            now=_now(),
+            now=utc_now(),
         )
         return await _answer(db_session, registration)
 
@@ -367,7 +373,7 @@ class RegistrationController(Controller):
     ) -> RegistrationRead:
         """Past 180 days for traveling and under-scale exemptions, only an admin may (422 otherwise)."""
         registration = await RegistrationRules(db_session).extend_exemption(
-            actor_of(principal), registration_id, end=data.end, note=data.reason, now=_now()
+            actor_of(principal), registration_id, end=data.end, note=data.reason, now=utc_now()
         )
         return await _answer(db_session, registration)
 
@@ -388,7 +394,7 @@ class RegistrationController(Controller):
     ) -> RegistrationRead:
         """Back in the queue with the same APN and a fresh re-sign period; a planned exemption is called off."""
         registration = await RegistrationRules(db_session).end_exemption(
-            actor_of(principal), registration_id, note=data.reason, now=_now()
+            actor_of(principal), registration_id, note=data.reason, now=utc_now()
         )
         return await _answer(db_session, registration)
 
@@ -409,7 +415,7 @@ class RegistrationController(Controller):
     ) -> RegistrationRead:
         """A manual roll-off, with the reason (`roll_off_reason` = `manual`); 409 while dispatched."""
         registration = await RegistrationRules(db_session).roll_off(
-            actor_of(principal), registration_id, note=data.reason, now=_now()
+            actor_of(principal), registration_id, note=data.reason, now=utc_now()
         )
         return read(registration, None)
 
@@ -419,8 +425,8 @@ async def _answer(session: AsyncSession, registration: BookRegistration) -> Regi
     return read(registration, await position_of(session, registration))
 
 
-async def _member(books: Books, principal: Principal) -> UUID:
-    """The member linked to the caller's login (members only)."""
+async def linked_member(books: Books, principal: Principal) -> UUID:
+    """The member linked to the caller's login (members only; 403 without one)."""
     member_id = await books.member_for_login(principal.tenant.id, principal.sub)
     if member_id is None:
         raise PermissionDeniedException("no member of this hall is linked to this login")
@@ -430,6 +436,6 @@ async def _member(books: Books, principal: Principal) -> UUID:
 async def _visible(books: Books, principal: Principal, registration_id: UUID) -> BookRegistration:
     """The registration, if the caller may see it: staff see the hall's, a member only their own (404 else)."""
     registration = await books.registration(principal.tenant.id, registration_id)
-    if not is_staff(principal) and registration.member_id != await _member(books, principal):
+    if not is_staff(principal) and registration.member_id != await linked_member(books, principal):
         raise ResourceNotFoundError(f"no registration {registration_id}")
     return registration
