@@ -38,6 +38,48 @@ $$
 """
 """Rule 7's day a request counts from; a test checks it against ``HallClock.counts_from``."""
 
+DISPATCH_WRITE = """
+CREATE FUNCTION hall_dispatch_write(
+    p_tenant uuid, p_request uuid, p_book uuid, p_dispatch uuid, p_registration uuid, p_member uuid, p_bid uuid,
+    p_method text, p_reason text, p_check_in timestamptz, p_position integer, p_actor text, p_at timestamptz
+) RETURNS TABLE (request_status text, workers_dispatched integer, dispatch_type text)
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    v_request labor_requests%ROWTYPE;
+BEGIN
+    -- Rule 10's change, whoever dispatches (a morning referral, a bid, by name, an emergency): the dispatch, the
+    -- registration dispatched, the trace row, the request's count and status. The caller holds the book's and
+    -- the request's locks and has checked the rules.
+    UPDATE labor_requests AS r
+    SET workers_dispatched = r.workers_dispatched + 1,
+        status = CASE WHEN r.workers_dispatched + 1 >= r.workers_requested THEN 'filled' ELSE 'partially_filled' END,
+        updated_by = p_actor, updated_at = p_at
+    WHERE r.id = p_request
+    RETURNING r.* INTO v_request;
+    dispatch_type := CASE WHEN p_method = 'emergency' THEN 'emergency'
+                          WHEN v_request.is_short_call THEN 'short_call' ELSE 'normal' END;
+    INSERT INTO dispatches (id, tenant_id, labor_request_id, member_id, registration_id, bid_id, employer_id,
+                            dispatched_at, method, type, status, reason, check_in_deadline, start_date,
+                            created_by, updated_by, created_at, updated_at)
+    VALUES (p_dispatch, p_tenant, p_request, p_member, p_registration, p_bid, v_request.employer_id, p_at, p_method,
+            dispatch_type, 'dispatched', p_reason, p_check_in, v_request.start_date, p_actor, p_actor, p_at, p_at);
+    UPDATE book_registrations AS q SET status = 'dispatched', updated_by = p_actor, updated_at = p_at
+    WHERE q.id = p_registration;
+    INSERT INTO registration_activities (tenant_id, registration_id, member_id, book_id, action, previous_status,
+                                         new_status, previous_position, new_position, labor_request_id,
+                                         dispatch_id, reason, performed_by, at, created_by, updated_by)
+    VALUES (p_tenant, p_registration, p_member, p_book, 'dispatched', 'registered', 'dispatched', p_position, NULL,
+            p_request, p_dispatch, p_method || ' to ' || v_request.request_number || coalesce(': ' || p_reason, ''),
+            p_actor, p_at, p_actor, p_actor);
+    request_status := v_request.status;
+    workers_dispatched := v_request.workers_dispatched;
+    RETURN NEXT;
+END
+$$
+"""
+"""Rule 10's write, shared by ``hall_morning_referral``, ``hall_process_bids`` and the by-name and emergency
+dispatches (``DispatchRules.named``): one definition of what a dispatch changes and traces."""
+
 MORNING_REFERRAL = """
 CREATE FUNCTION hall_morning_referral(
     p_request uuid, p_tenant uuid, p_dispatch uuid, p_at timestamptz, p_actor text, p_expected uuid, p_zone text
@@ -140,25 +182,9 @@ BEGIN
     END IF;
     employer_id := v_request.employer_id;
     start_date := v_request.start_date;
-    dispatch_type := CASE WHEN v_request.is_short_call THEN 'short_call' ELSE 'normal' END;
-    INSERT INTO dispatches (id, tenant_id, labor_request_id, member_id, registration_id, employer_id,
-                            dispatched_at, method, type, status, start_date, created_by, updated_by,
-                            created_at, updated_at)
-    VALUES (p_dispatch, p_tenant, p_request, member_id, registration_id, employer_id, p_at, 'morning_referral',
-            dispatch_type, 'dispatched', start_date, p_actor, p_actor, p_at, p_at);
-    UPDATE book_registrations AS q SET status = 'dispatched', updated_by = p_actor, updated_at = p_at
-    WHERE q.id = registration_id;
-    UPDATE labor_requests AS r
-    SET workers_dispatched = r.workers_dispatched + 1,
-        status = CASE WHEN r.workers_dispatched + 1 >= r.workers_requested THEN 'filled' ELSE 'partially_filled' END,
-        updated_by = p_actor, updated_at = p_at
-    WHERE r.id = p_request
-    RETURNING r.status INTO request_status;
-    INSERT INTO registration_activities (tenant_id, registration_id, member_id, book_id, action, previous_status,
-                                         new_status, previous_position, new_position, labor_request_id,
-                                         dispatch_id, reason, performed_by, at, created_by, updated_by)
-    VALUES (p_tenant, registration_id, member_id, v_book, 'dispatched', 'registered', 'dispatched', "position",
-            NULL, p_request, p_dispatch, 'morning_referral to ' || request_number, p_actor, p_at, p_actor, p_actor);
+    SELECT w.request_status, w.dispatch_type INTO request_status, dispatch_type
+    FROM hall_dispatch_write(p_tenant, p_request, v_book, p_dispatch, registration_id, member_id, NULL,
+                             'morning_referral', NULL, NULL, "position", p_actor, p_at) AS w;
     outcome := 'dispatched';
     RETURN NEXT;
 END
@@ -184,7 +210,6 @@ DECLARE
     v_request labor_requests%ROWTYPE;
     v_today date := (p_at AT TIME ZONE p_zone)::date;
     v_places integer;
-    v_accepted integer := 0;
     v_bid record;
 BEGIN
     SELECT r.book_id INTO v_book FROM labor_requests AS r WHERE r.id = p_request AND r.tenant_id = p_tenant;
@@ -228,7 +253,6 @@ BEGIN
     END IF;
     employer_id := v_request.employer_id;
     start_date := v_request.start_date;
-    dispatch_type := CASE WHEN v_request.is_short_call THEN 'short_call' ELSE 'normal' END;
     FOR v_bid IN
         SELECT j.id, j.member_id, j.registration_id, j.submitted_at, j.queue_position_at_bid,
                q.status AS registration_status, q.applicant_priority_number AS apn, q.registered_at,
@@ -264,29 +288,16 @@ BEGIN
             dispatch_id := gen_random_uuid();
             "position" := queue_position(v_book, v_bid.apn, v_bid.registered_at, v_bid.registration_id);
             check_in_deadline := (v_request.start_date + time '15:00') AT TIME ZONE p_zone;
-            INSERT INTO dispatches (id, tenant_id, labor_request_id, member_id, registration_id, bid_id, employer_id,
-                                    dispatched_at, method, type, status, reason, check_in_deadline, start_date,
-                                    created_by, updated_by, created_at, updated_at)
-            VALUES (dispatch_id, p_tenant, p_request, member_id, registration_id, bid_id, employer_id, p_at,
-                    'internet_bid', dispatch_type, 'dispatched',
-                    'bid at position ' || coalesce(queue_position_at_bid::text, 'unknown'), check_in_deadline,
-                    start_date, p_actor, p_actor, p_at, p_at);
-            UPDATE book_registrations AS q SET status = 'dispatched', updated_by = p_actor, updated_at = p_at
-            WHERE q.id = registration_id;
-            INSERT INTO registration_activities (tenant_id, registration_id, member_id, book_id, action,
-                                                 previous_status, new_status, previous_position, new_position,
-                                                 labor_request_id, dispatch_id, reason, performed_by, at,
-                                                 created_by, updated_by)
-            VALUES (p_tenant, registration_id, member_id, v_book, 'dispatched', 'registered', 'dispatched',
-                    "position", NULL, p_request, dispatch_id,
-                    'internet_bid to ' || request_number || ': bid at position '
-                        || coalesce(queue_position_at_bid::text, 'unknown'),
-                    p_actor, p_at, p_actor, p_actor);
+            SELECT w.request_status, w.workers_dispatched, w.dispatch_type
+            INTO request_status, workers_dispatched, dispatch_type
+            FROM hall_dispatch_write(p_tenant, p_request, v_book, dispatch_id, registration_id, member_id, bid_id,
+                                     'internet_bid',
+                                     'bid at position ' || coalesce(queue_position_at_bid::text, 'unknown'),
+                                     check_in_deadline, "position", p_actor, p_at) AS w;
             UPDATE job_bids AS j SET status = 'accepted', dispatch_id = hall_process_bids.dispatch_id,
                                      updated_by = p_actor, updated_at = p_at
             WHERE j.id = bid_id;
             v_places := v_places - 1;
-            v_accepted := v_accepted + 1;
             outcome := 'accepted';
             RETURN NEXT;
             CONTINUE;
@@ -300,20 +311,25 @@ BEGIN
         outcome := 'rejected';
         RETURN NEXT;
     END LOOP;
-    IF v_accepted > 0 THEN
-        UPDATE labor_requests AS r
-        SET workers_dispatched = r.workers_dispatched + v_accepted,
-            status = CASE WHEN r.workers_dispatched + v_accepted >= r.workers_requested THEN 'filled'
-                          ELSE 'partially_filled' END,
-            updated_by = p_actor, updated_at = p_at
-        WHERE r.id = p_request;
-    END IF;
+    -- Last, the request as processing left it.
+    outcome := 'done';
+    bid_id := NULL;
+    member_id := NULL;
+    registration_id := NULL;
+    submitted_at := NULL;
+    queue_position_at_bid := NULL;
+    dispatch_id := NULL;
+    rejection_reason := NULL;
+    "position" := NULL;
+    check_in_deadline := NULL;
+    RETURN NEXT;
 END
 $$
 """
 """Rule 8's processing: one row per pending bid (``outcome`` ``accepted``, with its dispatch, or ``rejected``,
-with the reason), in queue order; or one row ``no_bidding`` (the request takes no online bids), ``none``
-(nothing pending) or ``too_early`` (before bidding closes, without a reason). No row: no such request."""
+with the reason), in queue order, then a row ``done`` with the request's count and status after; or one row
+``no_bidding`` (the request takes no online bids), ``none`` (nothing pending) or ``too_early`` (before bidding
+closes, without a reason). No row: no such request."""
 
 
 def upgrade() -> None:
@@ -326,6 +342,7 @@ def upgrade() -> None:
         postgresql_where=sa.text("action = 'referral_skipped'"),
     )
     op.execute(COUNTS_FROM)
+    op.execute(DISPATCH_WRITE)
     op.execute(MORNING_REFERRAL)
     op.execute(PROCESS_BIDS)
 
@@ -334,4 +351,8 @@ def downgrade() -> None:
     op.execute("DROP FUNCTION hall_process_bids(uuid, uuid, timestamptz, text, text, text)")
     op.execute("DROP FUNCTION hall_morning_referral(uuid, uuid, uuid, timestamptz, text, uuid, text)")
     op.execute("DROP FUNCTION hall_counts_from(timestamptz, text)")
+    op.execute(
+        "DROP FUNCTION hall_dispatch_write(uuid, uuid, uuid, uuid, uuid, uuid, uuid, text, text, timestamptz,"
+        " integer, text, timestamptz)"
+    )
     op.drop_index("ix_registration_activities_skips", table_name="registration_activities")

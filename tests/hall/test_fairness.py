@@ -341,7 +341,7 @@ async def test_0012_adds_the_dispatch_functions_and_the_skips_index_and_downgrad
     await asyncio.to_thread(commands.upgrade, "0012")
 
     assert at_0012["functions"] - before["functions"] == {
-        "hall_counts_from", "hall_morning_referral", "hall_process_bids"
+        "hall_counts_from", "hall_dispatch_write", "hall_morning_referral", "hall_process_bids"
     }  # fmt: skip
     assert at_0012["tables"] == before["tables"]
     assert {key: value for key, value in undone.items() if key != "version"} == {

@@ -11,7 +11,7 @@ a well-formed request.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from uuid import UUID, uuid4
 
 from sqlalchemy import exists, func, or_, select
@@ -56,7 +56,6 @@ from app.outbox.emit import event_insert_sql, nudge_for
 
 __all__ = [
     "BY_NAME_BLOCK_DAYS",
-    "CHECK_IN_BY",
     "COUNTED_STINT_DAYS",
     "MAX_RESTORATIONS",
     "BidsOutcome",
@@ -65,8 +64,6 @@ __all__ = [
     "year_before",
 ]
 
-CHECK_IN_BY = time(15, 0)
-"""Rule 10: an internet (or email) dispatch checks in by this time on the start date, or is a no-show."""
 BY_NAME_BLOCK_DAYS = 14
 """Rule 11: after a quit or a firing, no by-name request from that employer for this many days."""
 MAX_RESTORATIONS = 2
@@ -290,54 +287,22 @@ class DispatchRules:
         *,
         method: DispatchMethod,
         position: int | None,
-        reason: str | None,
+        reason: str,
         now: datetime,
-        bid: JobBid | None = None,
     ) -> Dispatch:
-        """Rule 10's change: the dispatch, the registration ``dispatched``, the request's count and status, the
-        trace row and ``dispatch.created`` (not committed)."""
-        clock = HallClock(actor.timezone)
-        if method is DispatchMethod.EMERGENCY:
-            kind = DispatchType.EMERGENCY
-        else:
-            kind = DispatchType.SHORT_CALL if request.is_short_call else DispatchType.NORMAL
-        dispatch = Dispatch(
-            id=uuid4(),
-            tenant_id=actor.tenant_id,
-            labor_request_id=request.id,
-            member_id=registration.member_id,
-            registration_id=registration.id,
-            bid_id=bid.id if bid is not None else None,
-            employer_id=request.employer_id,
-            dispatched_at=now,
-            method=method,
-            type=kind,
-            status=DispatchStatus.DISPATCHED,
-            reason=reason,
-            check_in_deadline=clock.at(request.start_date, CHECK_IN_BY)
-            if method is DispatchMethod.INTERNET_BID
-            else None,
-            start_date=request.start_date,
-            created_by=actor.sub,
-            updated_by=actor.sub,
-        )
-        self.session.add(dispatch)
-        registration.status = RegistrationStatus.DISPATCHED
-        registration.updated_by = actor.sub
-        _count(request, +1, actor)
-        await self.session.flush()
-        self.registrations.trace(
-            actor,
-            registration,
-            ActivityAction.DISPATCHED,
-            previous_status=RegistrationStatus.REGISTERED,
-            previous_position=position,
-            new_position=None,
-            reason=f"{method.value} to {request.request_number}" + (f": {reason}" if reason else ""),
-            labor_request_id=request.id,
-            dispatch_id=dispatch.id,
-            now=now,
-        )
+        """Rule 10's change for a by-name or emergency dispatch, in the caller's transaction: the database's
+        ``hall_dispatch_write`` (migration 0012, the one write every kind of dispatch shares: the dispatch, the
+        registration ``dispatched``, the trace row, the request's count and status), then ``dispatch.created``."""
+        dispatch_id = uuid4()
+        await self.session.execute(
+            select(
+                func.hall_dispatch_write(
+                    actor.tenant_id, request.id, registration.book_id, dispatch_id, registration.id,
+                    registration.member_id, None, method.value, reason, None, position, actor.sub, now,
+                ).table_valued("request_status")
+            )
+        )  # fmt: skip
+        dispatch = found(await self.session.get(Dispatch, dispatch_id), f"dispatch {dispatch_id}")
         emit(
             self.session,
             aggregate_type=DISPATCH_AGGREGATE,
@@ -349,11 +314,11 @@ class DispatchRules:
                 labor_request_id=request.id,
                 member_id=registration.member_id,
                 registration_id=registration.id,
-                employer_id=request.employer_id,
+                employer_id=dispatch.employer_id,
                 method=method,
-                type=kind,
-                start_date=request.start_date,
-                check_in_deadline=dispatch.check_in_deadline,
+                type=dispatch.type,
+                start_date=dispatch.start_date,
+                check_in_deadline=None,
                 position=position,
             ),
             tenant_id=actor.tenant_id,
@@ -691,10 +656,11 @@ class DispatchRules:
                 f"{_wall(HallClock(actor.timezone), first['closes_at'])}; to process the bids earlier give a reason "
                 "(bidding then closes)"
             )
-        outcome = BidsOutcome(request_id, first["workers_dispatched"], LaborRequestStatus(first["request_status"]))
-        if first["outcome"] == "none":
-            return outcome
+        last = rows[-1]  # "done": the request as processing left it (or "none": as it was)
+        outcome = BidsOutcome(request_id, last["workers_dispatched"], LaborRequestStatus(last["request_status"]))
         for row in rows:
+            if row["outcome"] not in ("accepted", "rejected"):
+                continue
             bid = BidRead(
                 id=row["bid_id"],
                 labor_request_id=request_id,
@@ -709,9 +675,6 @@ class DispatchRules:
             )
             (outcome.accepted if row["outcome"] == "accepted" else outcome.rejected).append(bid)
         if outcome.accepted:
-            outcome.workers_dispatched += len(outcome.accepted)
-            filled = outcome.workers_dispatched >= first["workers_requested"]
-            outcome.status = LaborRequestStatus.FILLED if filled else LaborRequestStatus.PARTIALLY_FILLED
             nudge_for(self.session)  # the statement committed its events
         return outcome
 
