@@ -261,8 +261,9 @@ class OutboxSettings(msgspec.Struct, frozen=True, kw_only=True):
     batch_size: Annotated[int, Meta(ge=1, le=10000), Env("OUTBOX_BATCH_SIZE")] = 500
     concurrency: Annotated[int, Meta(ge=1, le=1000), Env("OUTBOX_CONCURRENCY")] = 16
     sweep_seconds: Annotated[float, Meta(ge=0.05, le=60.0), Env("OUTBOX_SWEEP_SECONDS")] = 1.0
-    poll_seconds: Annotated[float, Meta(ge=0.0005, le=5.0), Env("OUTBOX_POLL_SECONDS")] = 0.002
-    """How often an idle worker looks for nudges in Redis (arq's poll delay)."""
+    poll_seconds: Annotated[float, Meta(ge=0.0005, le=5.0), Env("OUTBOX_POLL_SECONDS")] = 0.5
+    """How often an idle worker looks for arq jobs (crons, pings) in Redis (arq's poll delay). Nudges do not
+    wait for it: the worker is subscribed to them."""
     shutdown_grace_seconds: Annotated[float, Meta(ge=0.0, le=600.0), Env("OUTBOX_SHUTDOWN_GRACE_SECONDS")] = 10.0
     retention_days: Annotated[int, Meta(ge=1, le=3650), Env("OUTBOX_RETENTION_DAYS")] = 7
     handler_modules: Annotated[tuple[str, ...], Env("OUTBOX_HANDLER_MODULES", _names)] = ()

@@ -30,7 +30,9 @@ async def ping(ctx: dict[str, Any]) -> str:
 
 
 async def outbox_nudge(ctx: dict[str, Any]) -> None:
-    """A commit carried outbox events: wake this worker's relay now."""
+    """A nudge sent as an arq job, by an API process of the version before nudges were published: wake this
+    worker's relay now. Kept so a rolling upgrade loses no nudge; current processes publish
+    (``app.outbox.emit.listen_for_nudges``)."""
     relay: Relay = ctx["relay"]
     relay.wake()
 

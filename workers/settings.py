@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 from typing import Any
 
@@ -14,7 +15,7 @@ from app.config import Settings
 from app.core.db import alchemy_config
 from app.core.logging import configure_logging
 from app.notify.delivery import Notifier
-from app.outbox.emit import Nudger, nudging
+from app.outbox.emit import Nudger, listen_for_nudges, nudging
 from app.outbox.relay import Relay
 from workers.jobs import hall_daily, outbox_nudge, outbox_retention, outbox_sweep, ping
 
@@ -50,6 +51,9 @@ def worker_settings(settings: Settings) -> type:
         relay = Relay(ctx["session_maker"], settings.outbox, resources={"notifier": ctx["notifier"]})
         relay.start()
         ctx["relay"] = relay
+        ctx["nudge_listener"] = asyncio.get_running_loop().create_task(
+            listen_for_nudges(ctx["redis"], relay.wake), name="outbox-nudge-listener"
+        )
         if settings.metrics.worker_port:
             try:
                 start_http_server(settings.metrics.worker_port, addr=settings.metrics.worker_host)
@@ -57,6 +61,10 @@ def worker_settings(settings: Settings) -> type:
                 logger.warning("worker_metrics_unavailable", port=settings.metrics.worker_port, error=str(error))
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
+        listener: asyncio.Task[None] | None = ctx.get("nudge_listener")
+        if listener is not None:
+            listener.cancel()
+            await asyncio.gather(listener, return_exceptions=True)
         relay: Relay | None = ctx.get("relay")
         if relay is not None:
             await relay.stop()

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID, uuid4
 
 import msgspec
 import structlog
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -24,6 +28,8 @@ __all__ = [
     "Nudger",
     "emit",
     "event_insert_sql",
+    "listen_for_nudges",
+    "nudge_channel",
     "nudge_for",
     "nudging",
     "request_nudge",
@@ -32,10 +38,11 @@ __all__ = [
 logger = structlog.get_logger(__name__)
 
 NUDGE_JOB = "outbox_nudge"
+"""The arq job an API process of an earlier version sends as its nudge (workers still take it)."""
 NUDGER_KEY = "rollcall.outbox.nudger"
+"""``Session.info`` key of the :class:`Nudger` (set through the session factory's ``info``)."""
 _SQL_NAME = re.compile(r"[a-z][a-z0-9_.]*")
 """Event types, aggregate types and payload keys: written into SQL as literals, so nothing that needs quoting."""
-"""``Session.info`` key of the :class:`Nudger` (set through the session factory's ``info``)."""
 _PENDING_NUDGE = "rollcall.outbox.pending_nudge"
 NUDGE_INTERVAL_SECONDS = 0.01
 """The shortest time between two nudges of one process: a lone commit's nudge leaves at once."""
@@ -127,17 +134,22 @@ def nudge_for(session: AsyncSession) -> None:
         nudger.schedule()
 
 
-class Nudger:
-    """Best-effort "work exists" signal to the workers, sent through arq after a commit.
+def nudge_channel(redis: Redis) -> str:
+    """The Redis channel nudges travel on. Publish/subscribe ignores Redis's numbered databases, so the
+    channel carries the number: deployments (and test runs) that share a server on different databases do
+    not wake each other's workers."""
+    return f"rollcall:outbox:nudge:{redis.connection_pool.connection_kwargs.get('db', 0)}"
 
-    A failed nudge is logged and forgotten: the workers' sweep finds the event
-    within a second anyway. Nudges coalesce: while one is on its way, later
-    commits ask for exactly one more, sent when it lands and at least
-    ``NUDGE_INTERVAL_SECONDS`` after the one before (so every commit is followed
-    by a nudge that left after it, a burst of commits costs two, and a steady
-    stream at most one per interval: each nudge is an arq job, several Redis
-    round trips here and a job run on a worker, while a busy relay drains
-    without them). The pool is attached when the process starts.
+
+class Nudger:
+    """Best-effort "work exists" signal to the workers: one Redis ``PUBLISH`` after a commit.
+
+    Every worker subscribed to :func:`nudge_channel` wakes its relay (:func:`listen_for_nudges`); the relays
+    then share the work through their claims. A failed nudge is logged and forgotten: the workers' sweep
+    finds the event within a second anyway. Nudges coalesce: while one is on its way, later commits ask
+    for exactly one more, sent when it lands and at least ``NUDGE_INTERVAL_SECONDS`` after the one before
+    (so every commit is followed by a nudge that left after it, a burst of commits costs two, and a steady
+    stream at most one per interval). The Redis client is attached when the process starts (``pool``).
     """
 
     def __init__(self) -> None:
@@ -167,7 +179,7 @@ class Nudger:
 
     async def _send(self) -> None:
         try:
-            await self.pool.enqueue_job(NUDGE_JOB)
+            await self.pool.publish(nudge_channel(self.pool), b"")
         except Exception as error:  # noqa: BLE001  (a nudge must never fail the caller)
             logger.warning("outbox_nudge_failed", error_type=type(error).__name__, error=str(error)[:200])
 
@@ -175,6 +187,52 @@ class Nudger:
         """Wait for the nudges on their way (at shutdown)."""
         if self._sending is not None:
             await asyncio.gather(self._sending, return_exceptions=True)
+
+
+NUDGE_RESUBSCRIBE_SECONDS = 1.0
+"""How long a worker waits before subscribing again after losing Redis (its sweep goes on meanwhile)."""
+NUDGE_LISTENER_QUIET_SECONDS = 30.0
+"""After this long without a message the listener pings Redis; no answer within as long again means the
+connection is gone (a half-open socket says nothing), and it subscribes again."""
+
+
+async def listen_for_nudges(redis: Redis, wake: Callable[[], None], *, ready: asyncio.Event | None = None) -> None:
+    """Call ``wake`` for every nudge published on :func:`nudge_channel`, until cancelled. A worker blocks on
+    its subscription instead of polling Redis, so it costs nothing while idle and wakes at once. A lost
+    connection is logged and the subscription made again; ``ready`` is set each time it is in place."""
+    while True:
+        pubsub = redis.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.subscribe(nudge_channel(redis))
+            wake()  # nudges sent while unsubscribed were lost: look once
+            if ready is not None:
+                ready.set()
+            await _relay_nudges(pubsub, wake)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # noqa: BLE001  (Redis away: the sweep delivers meanwhile; subscribe again)
+            logger.warning("outbox_nudge_listener_lost", error_type=type(error).__name__, error=str(error)[:200])
+            await asyncio.sleep(NUDGE_RESUBSCRIBE_SECONDS)
+        finally:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+
+async def _relay_nudges(pubsub: PubSub, wake: Callable[[], None]) -> None:
+    """``wake`` for each message; returns when the connection stopped answering."""
+    pinged = False
+    while True:
+        message = await pubsub.get_message(timeout=NUDGE_LISTENER_QUIET_SECONDS)
+        if message is None:  # quiet: is the connection still there?
+            if pinged:
+                logger.warning("outbox_nudge_listener_unanswered", quiet_seconds=2 * NUDGE_LISTENER_QUIET_SECONDS)
+                return
+            await pubsub.ping()
+            pinged = True
+            continue
+        pinged = False
+        if message["type"] == "message":
+            wake()
 
 
 @event.listens_for(Session, "after_commit")

@@ -1,8 +1,10 @@
-"""Delivery end to end: the after-commit nudge through arq, the relay loop, a real worker process, metrics."""
+"""Delivery end to end: the after-commit nudge through Redis publish/subscribe, the relay loop, a real worker
+process, metrics."""
 
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 from collections.abc import Callable
 from itertools import pairwise
@@ -18,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import DatabaseSettings, Settings
 from app.core.db import alchemy_config
-from app.outbox.emit import NUDGE_INTERVAL_SECONDS, NUDGE_JOB, Nudger, nudging
+from app.outbox.emit import NUDGE_INTERVAL_SECONDS, Nudger, listen_for_nudges, nudge_channel, nudging
 from app.outbox.models import OutboxStatus
 from app.outbox.registry import Event, MissingResourceError
 from app.outbox.relay import Relay
@@ -40,49 +42,85 @@ async def emit_and_commit(settings: Settings, kit: Kit, nudger: Nudger, *, commi
     await config.get_engine().dispose()
 
 
-async def test_a_commit_with_events_nudges_the_workers_through_arq(settings: Settings, kit: Kit) -> None:
+class NudgeEar:
+    """A subscriber on the nudge channel, as a worker is: collects what arrives."""
+
+    def __init__(self, redis: ArqRedis) -> None:
+        self.redis = redis
+        self.pubsub = redis.pubsub(ignore_subscribe_messages=True)
+        self.heard: list[float] = []
+
+    async def __aenter__(self) -> NudgeEar:
+        await self.pubsub.subscribe(nudge_channel(self.redis))
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.pubsub.aclose()
+
+    async def listen(self, seconds: float) -> list[float]:
+        """Collect nudges for ``seconds``; return their arrival times."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            message = await self.pubsub.get_message(timeout=left)
+            if message is not None and message["type"] == "message":
+                self.heard.append(time.monotonic())
+        return self.heard
+
+
+async def test_a_commit_with_events_publishes_one_nudge_on_the_channel(settings: Settings, kit: Kit) -> None:
     nudger = Nudger()
     nudger.pool = ArqRedis.from_url(settings.redis.url)
-    await emit_and_commit(settings, kit, nudger)
-    jobs = await nudger.pool.queued_jobs()
-    assert [job.function for job in jobs] == [NUDGE_JOB]
+    async with NudgeEar(nudger.pool) as ear:
+        await emit_and_commit(settings, kit, nudger)
+        assert len(await ear.listen(0.3)) == 1
     await nudger.pool.aclose()
 
 
-class DepartureLog:
-    """The real arq pool, noting when each nudge leaves (the Nudger's promise is about departures: arq stamps
-    a job only after a Redis round trip, whose length varies, so its stamps can be closer than the nudges)."""
+async def test_the_nudge_channel_names_the_redis_database(settings: Settings) -> None:
+    """Publish/subscribe ignores Redis's databases: two deployments on one server must not share a channel."""
+    first = ArqRedis.from_url(settings.redis.url.rsplit("/", 1)[0] + "/3")
+    second = ArqRedis.from_url(settings.redis.url.rsplit("/", 1)[0] + "/4")
+    assert nudge_channel(first) == "rollcall:outbox:nudge:3"
+    assert nudge_channel(second) == "rollcall:outbox:nudge:4"
+    await first.aclose()
+    await second.aclose()
 
-    def __init__(self, pool: ArqRedis) -> None:
-        self.pool = pool
+
+class DepartureLog:
+    """The real Redis client, noting when each nudge leaves (the Nudger's promise is about departures:
+    arrivals are a Redis round trip later, whose length varies)."""
+
+    def __init__(self, redis: ArqRedis) -> None:
+        self.redis = redis
+        self.connection_pool = redis.connection_pool
         self.departures: list[float] = []
 
-    async def enqueue_job(self, function: str) -> object:
+    async def publish(self, channel: str, message: bytes) -> object:
         self.departures.append(time.monotonic())
-        return await self.pool.enqueue_job(function)
+        return await self.redis.publish(channel, message)
 
 
 async def test_a_stream_of_commits_nudges_at_most_once_an_interval_and_last_after_the_last_commit(
     settings: Settings,
 ) -> None:
     nudger = Nudger()
-    pool = ArqRedis.from_url(settings.redis.url)
-    log = DepartureLog(pool)
+    redis = ArqRedis.from_url(settings.redis.url)
+    log = DepartureLog(redis)
     nudger.pool = log
-    first_commit = time.time() - 0.002  # arq stamps enqueue_time in whole milliseconds
-    started = time.monotonic()
-    last_commit = started
-    for _ in range(100):  # a commit every millisecond for a tenth of a second
-        nudger.schedule()
-        last_commit = time.monotonic()
-        # The stream's pace, part of what is tested: commits spread over several nudge intervals.
-        await asyncio.sleep(0.001)
-    elapsed = time.monotonic() - started
-    await nudger.drain()
-    queued = await pool.queued_jobs()  # other tests' nudges may be queued too: only this test's count
-    ours = [job for job in queued if job.enqueue_time.timestamp() >= first_commit]
-    await pool.aclose()
-    assert len(ours) == len(log.departures)  # every nudge that left reached Redis
+    async with NudgeEar(ArqRedis.from_url(settings.redis.url)) as ear:
+        started = time.monotonic()
+        last_commit = started
+        for _ in range(100):  # a commit every millisecond for a tenth of a second
+            nudger.schedule()
+            last_commit = time.monotonic()
+            # The stream's pace, part of what is tested: commits spread over several nudge intervals.
+            await asyncio.sleep(0.001)
+        elapsed = time.monotonic() - started
+        await nudger.drain()
+        heard = await ear.listen(0.3)
+        await ear.redis.aclose()
+    await redis.aclose()
+    assert len(heard) == len(log.departures)  # every nudge that left reached a subscriber
     assert 2 <= len(log.departures) <= elapsed / NUDGE_INTERVAL_SECONDS + 2
     gaps = [later - earlier for earlier, later in pairwise(log.departures)]
     assert min(gaps) >= NUDGE_INTERVAL_SECONDS - 0.002
@@ -92,9 +130,34 @@ async def test_a_stream_of_commits_nudges_at_most_once_an_interval_and_last_afte
 async def test_a_rollback_nudges_nobody(settings: Settings, kit: Kit) -> None:
     nudger = Nudger()
     nudger.pool = ArqRedis.from_url(settings.redis.url)
-    await emit_and_commit(settings, kit, nudger, commit=False)
-    assert await nudger.pool.queued_jobs() == []
+    async with NudgeEar(nudger.pool) as ear:
+        await emit_and_commit(settings, kit, nudger, commit=False)
+        assert await ear.listen(0.3) == []
     await nudger.pool.aclose()
+
+
+async def test_a_listener_wakes_on_each_nudge_and_subscribes_again_after_losing_redis(settings: Settings) -> None:
+    name = f"nudge-listener-{secrets.token_hex(4)}"
+    redis = ArqRedis.from_url(settings.redis.url, client_name=name)
+    wakes: list[float] = []
+    ready = asyncio.Event()
+    listener = asyncio.create_task(listen_for_nudges(redis, lambda: wakes.append(time.monotonic()), ready=ready))
+    await asyncio.wait_for(ready.wait(), timeout=5)
+    assert len(wakes) == 1  # subscribing looks once: nudges sent before it were lost
+    await redis.publish(nudge_channel(redis), b"")
+    await wait_for(lambda: len(wakes) == 2, what="a wake for the nudge")
+    # Redis drops the subscriber (as on a restart): the listener subscribes again and looks once more.
+    ready.clear()
+    clients = await redis.client_list(_type="pubsub")
+    (subscriber,) = [client["id"] for client in clients if client["name"] == name]
+    await redis.execute_command("CLIENT", "KILL", "ID", subscriber)
+    await asyncio.wait_for(ready.wait(), timeout=5)
+    await wait_for(lambda: len(wakes) == 3, what="a look after subscribing again")
+    await redis.publish(nudge_channel(redis), b"")
+    await wait_for(lambda: len(wakes) == 4, what="a wake for the nudge after subscribing again")
+    listener.cancel()
+    await asyncio.gather(listener, return_exceptions=True)
+    await redis.aclose()
 
 
 async def test_a_failed_nudge_is_logged_and_the_commit_stands(
@@ -270,10 +333,10 @@ async def test_a_burst_of_commits_coalesces_into_few_nudges(settings: Settings, 
             kit.add_note(session, f"burst-{n}")
             await session.commit()
 
-    await asyncio.gather(*(commit_one(n) for n in range(20)))
-    await nudger.drain()
-    jobs = await nudger.pool.queued_jobs()
-    assert 1 <= len(jobs) < 20
+    async with NudgeEar(nudger.pool) as ear:
+        await asyncio.gather(*(commit_one(n) for n in range(20)))
+        await nudger.drain()
+        assert 1 <= len(await ear.listen(0.3)) < 20
     assert len(await kit.sql("SELECT id FROM outbox_events")) == 20
     await nudger.pool.aclose()
     await config.get_engine().dispose()
