@@ -80,6 +80,7 @@ class ApplicationCore(InitPluginProtocol):
         # One lazy client (no connection until used): readiness pings it, nudges and rate counts go through it.
         self.redis = ArqRedis.from_url(settings.redis.url, socket_connect_timeout=2, socket_timeout=5)
         self.key_source = key_source_for(settings.auth)
+        self.tenant_directory = TenantDirectory(self.db.create_session_maker())
         self.authenticator = Authenticator(
             verifier=TokenVerifier(
                 keys=self.key_source,
@@ -88,7 +89,7 @@ class ApplicationCore(InitPluginProtocol):
                 leeway_seconds=settings.auth.leeway_seconds,
                 accept_dev_keys=settings.auth.accept_dev_keys,
             ),
-            tenants=TenantDirectory(self.db.create_session_maker()),
+            tenants=self.tenant_directory,
             tenant_claim=settings.auth.tenant_claim,
         )
         self.rate_limit = PublicRateLimit(settings.server, RequestCounter(self.redis))
@@ -126,6 +127,7 @@ class ApplicationCore(InitPluginProtocol):
             {
                 "settings": _value(settings),
                 "nudger": _value(self.nudger),
+                "tenant_directory": _value(self.tenant_directory),
                 "redis": _value(self.redis),
                 "signing": _value(SigningDesk(settings, ContractSigner(self.db.get_engine(), self.nudger))),
                 "gauges": _value((refresh_outbox_gauges,)),

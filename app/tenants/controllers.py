@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Principal, requires_role
 from app.core.errors import problem_responses
+from app.tenants.directory import TenantDirectory
 from app.tenants.schemas import TenantRead, TenantUpdate, body
 from app.tenants.services import TenantService
 
@@ -45,6 +46,7 @@ class TenantController(Controller):
         self,
         principal: NamedDependency[Principal],
         db_session: NamedDependency[AsyncSession],
+        tenant_directory: NamedDependency[TenantDirectory],
         data: Annotated[TenantUpdate, body(TenantUpdate)],
     ) -> TenantRead:
         """`name`, `brand_color` (`#rrggbb`), `logo_url` (https) and `groupme_access_token` (write-only: the club's
@@ -54,4 +56,5 @@ class TenantController(Controller):
         never changes."""
         service = TenantService(session=db_session)
         tenant = await service.update_current(principal.tenant.id, data)
+        tenant_directory.forget(principal.tenant.slug)  # this process's next request sees the change
         return service.to_schema(tenant, schema_type=TenantRead)

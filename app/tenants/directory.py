@@ -36,3 +36,8 @@ class TenantDirectory:
         tenant = TenantRef(id=row.id, slug=row.slug, kind=row.kind.value, timezone=row.timezone)
         self._cache[slug] = (tenant, now + self.ttl_seconds)
         return tenant
+
+    def forget(self, slug: str) -> None:
+        """The tenant changed through this process: its next request reads it again. (Other processes see
+        the change when their entry expires, within ``ttl_seconds``.)"""
+        self._cache.pop(slug, None)

@@ -501,3 +501,26 @@ async def test_editing_a_filled_in_part_or_cancelled_request_is_a_409(dispatcher
     assert cancelled["status"] == "cancelled"
     twice = await dispatcher.call("POST", path, {"reason": "postponed"}, 409)
     assert twice["detail"].startswith("rule 7: only open or partially filled requests are cancelled")
+
+
+async def test_a_new_time_zone_holds_from_the_next_request_to_the_process_that_took_it(
+    caller: Caller, hall: HallKit
+) -> None:
+    """Kiritimati (UTC+14) and Pago Pago (UTC-11) are never on the same day: each request's number shows the day
+    in the zone set just before it, not one the tenant cache remembered."""
+    admin = caller("demo-hall", "admin", "dispatcher", sub="hall-admin")
+    book, employer = await hall.book(), await hall.employer()
+    body = {
+        "employer_id": str(employer),
+        "book_id": str(book),
+        "workers_requested": 1,
+        "start_date": (hall_today() + timedelta(days=30)).isoformat(),
+        "start_time": "07:00:00",
+        "estimated_duration_days": 20,
+    }
+    for zone in ("Pacific/Kiritimati", "Pacific/Pago_Pago"):
+        admin.prefix = ""
+        await admin.call("PATCH", "/api/v1/admin/tenants/current", {"timezone": zone}, 200)
+        admin.prefix = "/api/v1/hall"
+        made = await admin.call("POST", "/labor-requests", body, 201)
+        assert made["request_number"] == f"REQ{datetime.now(ZoneInfo(zone)):%Y%m%d}-0001"
