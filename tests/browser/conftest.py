@@ -24,7 +24,7 @@ from redis import Redis
 
 from app.dev.embedded import redis_database
 from app.dev.mail_sink import MailSink
-from tests.conftest import TEST_REDIS_DB, base_env, migrated_database
+from tests.conftest import TEST_REDIS_DB, WORKER, base_env, migrated_database
 from tests.processes import free_port, rollcall, rollcall_process, wait_until_ready
 from tests.tokens import SigningKeys
 
@@ -42,8 +42,9 @@ ARTIFACTS = Path(__file__).parent / "artifacts"
 AXE_PROJECT = Path(__file__).parent / "axe"
 AXE_SCRIPT = AXE_PROJECT / "node_modules" / "axe-core" / "axe.min.js"
 PHONE = {"width": 375, "height": 812}
-BROWSER_REDIS_DB = TEST_REDIS_DB - 2
-"""The shared stack's Redis database (the suite's own is flushed after each test)."""
+BROWSER_REDIS_DB = TEST_REDIS_DB - 2 - 2 * int(WORKER.removeprefix("gw") or 0)
+"""The shared stack's Redis database (the suite's own is flushed after each test): 11 alone; under pytest-xdist
+11 for the first process and 10 for the second (12 is the benchmarks', 13 and 14 the processes' own)."""
 
 try:
     from playwright.async_api import Browser, Page, async_playwright
