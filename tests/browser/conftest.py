@@ -7,6 +7,7 @@ Without Chromium (or Playwright's driver) every test here is skipped with the re
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import re
@@ -179,15 +180,19 @@ def axe_source() -> str:
         pytest.skip("npm is not installed (axe-core comes from the npm registry): install Node.js")
     lock = hashlib.sha256((AXE_PROJECT / "package-lock.json").read_bytes()).hexdigest()
     stamp = AXE_PROJECT / "node_modules" / ".rollcall-lock.sha256"
-    if not (stamp.exists() and stamp.read_text() == lock and AXE_SCRIPT.exists()):
-        done = subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund"],
-            cwd=AXE_PROJECT,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr
-        stamp.write_text(lock)
-    return AXE_SCRIPT.read_text()
+    # Under pytest-xdist each process asks: one installs while the others wait (two `npm ci` at once in one
+    # directory fail with ENOTEMPTY). The lock is on the package lock file itself, which npm never replaces.
+    with (AXE_PROJECT / "package-lock.json").open("rb") as guard:
+        fcntl.flock(guard, fcntl.LOCK_EX)
+        if not (stamp.exists() and stamp.read_text() == lock and AXE_SCRIPT.exists()):
+            done = subprocess.run(
+                ["npm", "ci", "--no-audit", "--no-fund"],
+                cwd=AXE_PROJECT,
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
+            )
+            assert done.returncode == 0, done.stderr
+            stamp.write_text(lock)
+        return AXE_SCRIPT.read_text()
