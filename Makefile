@@ -20,7 +20,7 @@ dev: install
 	$(RUN) rollcall dev
 
 test: install
-	$(RUN) pytest -n 2 --dist loadgroup --cov --cov-report=term --durations=15
+	$(RUN) pytest --cov --cov-report=term --durations=15
 
 lint: install
 	$(RUN) ruff format --check .
