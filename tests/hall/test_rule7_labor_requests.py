@@ -25,6 +25,7 @@ from app.hall.models import (
     NoCheckMarkReason,
 )
 from app.hall.registrations.daily import run_daily
+from tests.api import ApiCaller
 from tests.hall.conftest import HallStaff
 from tests.hall.kit import HallKit
 
@@ -449,16 +450,21 @@ async def test_a_dispatcher_takes_a_request_over_the_api(dispatcher: HallStaff, 
     assert [event["request_number"] for event in events] == [made["request_number"]]
 
 
-async def test_a_refused_request_is_a_422_problem_that_names_its_rule(dispatcher: HallStaff, hall: HallKit) -> None:
-    plain, employer = await hall.book(), await hall.employer()
-    body = {
+def request_body(book: UUID, employer: UUID, *, start_in_days: int) -> dict[str, Any]:
+    """An API body for one worker, 20 working days, starting 07:00 ``start_in_days`` after the hall's today."""
+    return {
         "employer_id": str(employer),
-        "book_id": str(plain),
+        "book_id": str(book),
         "workers_requested": 1,
-        "start_date": (hall_today() - timedelta(days=1)).isoformat(),
+        "start_date": (hall_today() + timedelta(days=start_in_days)).isoformat(),
         "start_time": "07:00:00",
         "estimated_duration_days": 20,
     }
+
+
+async def test_a_refused_request_is_a_422_problem_that_names_its_rule(dispatcher: HallStaff, hall: HallKit) -> None:
+    plain, employer = await hall.book(), await hall.employer()
+    body = request_body(plain, employer, start_in_days=-1)
     late = await dispatcher.call("POST", "/labor-requests", body, 422)
     assert late["detail"].startswith("rule 7: a request received ")
     assert "it cannot start on" in late["detail"]
@@ -472,14 +478,7 @@ async def test_a_member_cannot_take_edit_or_cancel_a_request(caller: Caller, hal
     await hall.member(sub="kc-ana")
     ana = caller("demo-hall", "member", sub="kc-ana")
     book, employer = await hall.book(), await hall.employer()
-    body = {
-        "employer_id": str(employer),
-        "book_id": str(book),
-        "workers_requested": 1,
-        "start_date": (hall_today() + timedelta(days=7)).isoformat(),
-        "start_time": "07:00:00",
-        "estimated_duration_days": 20,
-    }
+    body = request_body(book, employer, start_in_days=7)
     await ana.call("POST", "/labor-requests", body, 403)
     request = await hall.request(book, TAKEN)
     await ana.call("PATCH", f"/labor-requests/{request.id}", {"workers_requested": 2}, 403)
@@ -510,17 +509,10 @@ async def test_a_new_time_zone_holds_from_the_next_request_to_the_process_that_t
     in the zone set just before it, not one the tenant cache remembered."""
     admin = caller("demo-hall", "admin", "dispatcher", sub="hall-admin")
     book, employer = await hall.book(), await hall.employer()
-    body = {
-        "employer_id": str(employer),
-        "book_id": str(book),
-        "workers_requested": 1,
-        "start_date": (hall_today() + timedelta(days=30)).isoformat(),
-        "start_time": "07:00:00",
-        "estimated_duration_days": 20,
-    }
+    body = request_body(book, employer, start_in_days=30)
     for zone in ("Pacific/Kiritimati", "Pacific/Pago_Pago"):
-        admin.prefix = ""
-        await admin.call("PATCH", "/api/v1/admin/tenants/current", {"timezone": zone}, 200)
-        admin.prefix = "/api/v1/hall"
+        await ApiCaller(admin.client, admin.headers).call(
+            "PATCH", "/api/v1/admin/tenants/current", {"timezone": zone}, 200
+        )
         made = await admin.call("POST", "/labor-requests", body, 201)
         assert made["request_number"] == f"REQ{datetime.now(ZoneInfo(zone)):%Y%m%d}-0001"
