@@ -39,7 +39,9 @@ from tests.tokens import SigningKeys
 REPO = Path(__file__).resolve().parents[1]
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
 """This test process's name under pytest-xdist (``gw0``, ``gw1``, …; ``gw0`` when run alone)."""
-TEST_REDIS_DB = int(os.environ.get("ROLLCALL_TEST_REDIS_DB", "13")) + int(WORKER.removeprefix("gw") or 0)
+WORKER_INDEX = int(WORKER.removeprefix("gw") or 0)
+"""This test process's number under pytest-xdist (0 when run alone)."""
+TEST_REDIS_DB = int(os.environ.get("ROLLCALL_TEST_REDIS_DB", "13")) + WORKER_INDEX
 """Redis database this test process owns and flushes: 13 for the first (``make test`` runs two, 13 and 14); set
 ROLLCALL_TEST_REDIS_DB to run two suites side by side. Each process also has its own database (``database_url``)."""
 ISSUER = "https://id.rollcall.test/realms/rollcall"

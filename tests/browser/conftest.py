@@ -25,7 +25,7 @@ from redis import Redis
 
 from app.dev.embedded import redis_database
 from app.dev.mail_sink import MailSink
-from tests.conftest import TEST_REDIS_DB, WORKER, base_env, migrated_database
+from tests.conftest import TEST_REDIS_DB, WORKER_INDEX, base_env, migrated_database
 from tests.processes import free_port, rollcall, rollcall_process, wait_until_ready
 from tests.tokens import SigningKeys
 
@@ -43,7 +43,7 @@ ARTIFACTS = Path(__file__).parent / "artifacts"
 AXE_PROJECT = Path(__file__).parent / "axe"
 AXE_SCRIPT = AXE_PROJECT / "node_modules" / "axe-core" / "axe.min.js"
 PHONE = {"width": 375, "height": 812}
-BROWSER_REDIS_DB = TEST_REDIS_DB - 2 - 2 * int(WORKER.removeprefix("gw") or 0)
+BROWSER_REDIS_DB = TEST_REDIS_DB - 2 - 2 * WORKER_INDEX
 """The shared stack's Redis database (the suite's own is flushed after each test): 11 alone; under pytest-xdist
 11 for the first process and 10 for the second (12 is the benchmarks', 13 and 14 the processes' own)."""
 
