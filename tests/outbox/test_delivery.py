@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import DatabaseSettings, Settings
 from app.core.db import alchemy_config
+from app.dev.embedded import redis_database
 from app.outbox.emit import NUDGE_INTERVAL_SECONDS, Nudger, listen_for_nudges, nudge_channel, nudging
 from app.outbox.models import OutboxStatus
 from app.outbox.registry import Event, MissingResourceError
@@ -78,8 +79,8 @@ async def test_a_commit_with_events_publishes_one_nudge_on_the_channel(settings:
 
 async def test_the_nudge_channel_names_the_redis_database(settings: Settings) -> None:
     """Publish/subscribe ignores Redis's databases: two deployments on one server must not share a channel."""
-    first = ArqRedis.from_url(settings.redis.url.rsplit("/", 1)[0] + "/3")
-    second = ArqRedis.from_url(settings.redis.url.rsplit("/", 1)[0] + "/4")
+    first = ArqRedis.from_url(redis_database(settings.redis.url, 3))
+    second = ArqRedis.from_url(redis_database(settings.redis.url, 4))
     assert nudge_channel(first) == "rollcall:outbox:nudge:3"
     assert nudge_channel(second) == "rollcall:outbox:nudge:4"
     await first.aclose()
