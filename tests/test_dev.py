@@ -14,7 +14,10 @@ from pathlib import Path
 
 import httpx
 import psutil
+import redis
+import redis.asyncio
 
+from app.dev.embedded import redis_database
 from tests.conftest import create_database, drop_database
 from tests.processes import free_port
 from tests.waiting import wait_for_sync
@@ -129,3 +132,16 @@ def test_dev_on_a_bare_machine_starts_embedded_servers_and_reuses_them(tmp_path:
     pg_version = (tmp_path / "postgres" / "PG_VERSION").stat().st_mtime
     run_dev_session(tmp_path, env, sign=False)
     assert (tmp_path / "postgres" / "PG_VERSION").stat().st_mtime == pg_version  # the data was reused
+
+
+def test_another_redis_database_on_the_same_server_is_a_url_both_redis_clients_take() -> None:
+    """The embedded Redis listens on a unix socket: its URL keeps ``unix://``, which the sync client insists on."""
+    for url, expected in (
+        ("unix:///srv/rollcall/redis.socket", {"path": "/srv/rollcall/redis.socket", "db": 3}),
+        ("unix:///srv/rollcall/redis.socket?db=13", {"path": "/srv/rollcall/redis.socket", "db": 3}),
+        ("redis://127.0.0.1:6379/0", {"host": "127.0.0.1", "port": 6379, "db": 3}),
+    ):
+        moved = redis_database(url, 3)
+        for client in (redis.Redis.from_url(moved), redis.asyncio.Redis.from_url(moved)):
+            kwargs = client.connection_pool.connection_kwargs
+            assert {key: kwargs[key] for key in expected} == expected, moved

@@ -77,5 +77,6 @@ def redis_database(url: str, database: int) -> str:
     """The same Redis server, another numbered database (tests and benchmarks keep to their own)."""
     parts = urlsplit(url)
     if parts.scheme == "unix":
-        return urlunsplit(parts._replace(query=f"db={database}"))
+        # Spelled out: urlunsplit drops the empty host's "//", and redis-py's client refuses "unix:/path".
+        return f"unix://{parts.netloc}{parts.path}?db={database}"
     return urlunsplit(parts._replace(path=f"/{database}"))
